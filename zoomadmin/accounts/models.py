@@ -1,0 +1,3 @@
+"""Dashboard admins and their connections to Zoom accounts."""
+
+from __future__ import annotations

