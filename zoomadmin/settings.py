@@ -190,6 +190,9 @@ ZOOM_PLAN = env_choice("ZOOM_PLAN", "business", ("free", "pro", "business"))
 # Share of the account's Zoom rate limit this install may use (other apps share the rest).
 ZOOM_RATE_LIMIT_SHARE = env_float("ZOOM_RATE_LIMIT_SHARE", 0.8, minimum=0.01, maximum=1.0)
 ZOOM_HTTP_TIMEOUT = env_float("ZOOM_HTTP_TIMEOUT", 20.0, minimum=0.1)
+# Dotted path of a factory returning an httpx2 transport for every Zoom call; empty = the network.
+# Tests set it to the sandbox's in-process transport ("zoomadmin.sandbox.transport.sandbox_transport").
+ZOOM_HTTP_TRANSPORT = env_str("ZOOM_HTTP_TRANSPORT")
 
 LOG_LEVEL = env_choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error"))
 LOGGING = {

@@ -12,6 +12,7 @@ app_name = "sandbox"
 urlpatterns = [
     path("", views.index, name="index"),
     path("oauth/", include("zoomadmin.sandbox.oauth_urls")),
+    path("v2/", include("zoomadmin.sandbox.v2_urls")),
     path("", include("zoomadmin.sandbox.scim_urls")),
     path("admin/", admin.site.urls),
     # Anything else is an endpoint Zoom does not have.
