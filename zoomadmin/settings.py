@@ -51,7 +51,6 @@ ZOOMADMIN_SERVE = env_choice("ZOOMADMIN_SERVE", "dashboard", ("dashboard", "sand
 # Host names whose requests are answered by the sandbox even in a dashboard process
 # (tests and single-port setups). Empty in production.
 SANDBOX_HOSTS = env_list("SANDBOX_HOSTS", [])
-SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", True)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -158,6 +157,10 @@ SECURE_COOKIES = env_bool("SECURE_COOKIES", not DEBUG)
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
 SESSION_COOKIE_HTTPONLY = True
+if ZOOMADMIN_SERVE == "sandbox":
+    # Browsers share cookies across ports of one host: keep the sandbox's apart from the dashboard's.
+    SESSION_COOKIE_NAME = "zoomsandbox_sessionid"
+    CSRF_COOKIE_NAME = "zoomsandbox_csrftoken"
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
 SECURE_CONTENT_TYPE_NOSNIFF = True
