@@ -8,4 +8,11 @@ app_name = "accounts"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("login", views.login_view, name="login"),
+    path("accounts/callback", views.callback, name="callback"),
+    path("link", views.link, name="link"),
+    path("switch", views.switch, name="switch"),
+    path("logout", views.logout_view, name="logout"),
+    path("connections/<int:pk>/disconnect", views.disconnect, name="disconnect"),
+    path("connections/<int:pk>/name", views.rename, name="rename"),
 ]

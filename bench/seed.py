@@ -1,0 +1,103 @@
+"""Benchmark: seed one sandbox account of 50,000 users and 200 groups into a fresh database.
+
+    .venv/bin/python bench/seed.py                      # SQLite (a temporary file)
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/test .venv/bin/python bench/seed.py   # and PostgreSQL
+
+For PostgreSQL a fresh database is created beside the one DATABASE_URL names and dropped afterwards.
+Each run migrates the fresh database, then times `manage.py sandbox_seed` as a separate process
+(wall time, process start included) and reports the seed's own timing from its summary. Exits 1
+when a run exceeds the budget (a minute), so the script can guard the target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+BUDGET_SECONDS = 60.0
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args, "--skip-checks"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode:
+        sys.exit(f"manage.py {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+@contextmanager
+def fresh_postgres(url: str) -> Iterator[str]:
+    """A new, empty database on the server of `url`, dropped on exit."""
+    import psycopg
+
+    parts = urlsplit(url)
+    name = f"bench_seed_{os.getpid()}"
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run(label: str, database_url: str, var_dir: str, users: int, groups: int) -> float:
+    env = {**os.environ, "DATABASE_URL": database_url, "ZOOMADMIN_VAR_DIR": var_dir}
+    manage(env, "migrate", "-v0")
+    started = time.perf_counter()
+    summary = manage(
+        env,
+        "sandbox_seed",
+        "--users",
+        str(users),
+        "--groups",
+        str(groups),
+        "--account-name",
+        "Bench Corp",
+        "--domain",
+        "bench.example.com",
+        "--seed",
+        "42",
+    )
+    wall = time.perf_counter() - started
+    inner = next((line.split(":", 1)[1].strip() for line in summary.splitlines() if "seconds:" in line), "?")
+    counts = next((line.strip() for line in summary.splitlines() if "users:" in line), "")
+    print(f"{label:<10} {users} users, {groups} groups: wall {wall:.1f} s (seed itself {inner} s) — {counts}")
+    return wall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, default=50_000)
+    parser.add_argument("--groups", type=int, default=200)
+    args = parser.parse_args()
+
+    walls = []
+    with tempfile.TemporaryDirectory(prefix="bench-seed-") as tmp:
+        walls.append(run("SQLite", f"sqlite:///{tmp}/bench.sqlite3", tmp, args.users, args.groups))
+        postgres_url = os.environ.get("DATABASE_URL", "")
+        if postgres_url.startswith(("postgres://", "postgresql://")):
+            with fresh_postgres(postgres_url) as url:
+                walls.append(run("PostgreSQL", url, tmp, args.users, args.groups))
+    if max(walls) > BUDGET_SECONDS:
+        sys.exit(f"over budget: {max(walls):.1f} s > {BUDGET_SECONDS:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,350 @@
+"""The dashboard shell (templates/base.html) and its components, as a person sees them in Chromium.
+
+The home page is the real one. The other checks use a page made for this test (routes below, added
+to the real URLconf) that extends base.html and shows every component, so the shell can be judged
+before the users, groups and imports pages exist. Its shell context comes from the accounts app's
+real context processor and its account switch posts to the real `accounts:switch` view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.template import engines
+from django.urls import include, path
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from playwright.sync_api import Page, expect
+
+from zoomadmin.accounts.context_processors import dashboard
+from zoomadmin.accounts.models import ConnectionStatus, ZoomConnection
+
+DEMO_PAGE = """{% extends "base.html" %}
+{% block title %}Overview · zoomadmin{% endblock %}
+{% block breadcrumbs %}<nav class="breadcrumbs" aria-label="Breadcrumb"><ol><li><a href="/">Zoom accounts</a></li>
+<li>{{ current_connection.zoom_account_name }}</li></ol></nav>{% endblock %}
+{% block page_title %}{{ current_connection.zoom_account_name|default:"Overview" }}{% endblock %}
+{% block page_lead %}Users and groups mirrored from Zoom · synced 2 minutes ago{% endblock %}
+{% block page_actions %}
+<button type="button" class="button" hx-post="{% url 'shell-sync' %}" hx-swap="none">Sync now</button>
+<a class="button button-primary" href="#">Import CSV</a>
+{% endblock %}
+{% block content %}
+<div class="stack">
+<div class="grid">
+  <div class="card stat"><span class="stat-label">Users</span><span class="stat-value">1,284</span></div>
+  <div class="card stat"><span class="stat-label">Active</span><span class="stat-value">1,201</span></div>
+  <div class="card stat"><span class="stat-label">Pending invitations</span><span class="stat-value">61</span></div>
+  <div class="card stat"><span class="stat-label">Groups</span><span class="stat-value">38</span></div>
+</div>
+{% include "components/alert.html" with level="warning" title="Zoom is rate limiting this account" text="Bulk jobs slow down until the limit resets; nothing is lost." %}
+<section class="card" aria-labelledby="people-title">
+  <div class="card-header"><h2 class="card-title" id="people-title">Users</h2>
+    <form class="inline-form" method="get"><label class="visually-hidden" for="q">Search users</label>
+    <input id="q" name="q" type="search" placeholder="Search name or email" value="{{ request.GET.q }}">
+    <button class="button button-small" type="submit">Search</button></form></div>
+  <div class="table-wrap">
+  <table class="table">
+    <thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Status</th>
+    <th scope="col">Department</th><th scope="col">Job title</th><th scope="col">Cost center</th>
+    <th scope="col" class="numeric">Groups</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+    <tbody>{% for person in page_obj %}<tr>
+      <td class="cell-primary">{{ person.name }}</td><td>{{ person.email }}</td>
+      <td>{% include "components/badge.html" with status=person.role %}</td>
+      <td>{% include "components/badge.html" with status=person.status %}</td>
+      <td class="nowrap">Customer Success EMEA</td><td class="nowrap">Senior Implementation Manager</td>
+      <td class="nowrap">CC-{{ forloop.counter|stringformat:"04d" }}</td>
+      <td class="numeric">{{ person.groups }}</td>
+      <td class="actions"><a class="button button-small" href="#">Edit</a></td></tr>{% endfor %}
+    </tbody>
+  </table>
+  </div>
+  {% include "components/pagination.html" with page_obj=page_obj noun="users" %}
+</section>
+<div class="grid">
+<section class="card" aria-labelledby="import-title">
+  <div class="card-header"><h2 class="card-title" id="import-title">Import: new-hires.csv</h2>
+    {% include "components/badge.html" with status="pending" label="Running" %}</div>
+  <div class="card-body stack">
+    {% include "components/progress.html" with value=137 max=300 label="Rows applied" %}
+    {% include "components/progress.html" with value=137 max=300 label="Rows applied (bar)" variant="bar" striped=True %}
+    {% include "components/progress.html" with value=300 max=300 label="Done" variant="bar" tone="success" %}
+  </div>
+</section>
+<section class="card" aria-labelledby="groups-title">
+  <div class="card-header"><h2 class="card-title" id="groups-title">Groups</h2></div>
+  {% include "components/empty_state.html" with title="No groups yet" text="Groups you create in Zoom or here appear after the next sync." action_url="#" action_label="Create a group" icon="users" %}
+</section>
+</div>
+<section class="card" aria-labelledby="form-title">
+  <div class="card-header"><h2 class="card-title" id="form-title">Edit user</h2></div>
+  <form class="card-body" method="post" action="#">
+    <div class="field"><label for="email">Email</label>
+      <input id="email" name="email" type="email" value="ana@" aria-invalid="true" aria-describedby="email-error">
+      <p class="field-error" id="email-error">Enter a valid email address.</p></div>
+    <div class="field"><label for="dept">Department</label><input id="dept" name="dept" value="Finance">
+      <p class="help">Shown in Zoom's directory.</p></div>
+    <div class="field"><label for="uid">Zoom user ID</label><input id="uid" value="u-39f0" disabled></div>
+    <div class="form-actions"><button class="button button-primary" type="submit">Save</button>
+      <a class="button button-link" href="#">Cancel</a>
+      <button class="button button-danger" type="button">Deactivate</button></div>
+  </form>
+</section>
+</div>
+{% endblock %}
+"""
+
+PEOPLE = [
+    {
+        "name": f"Person {n:03d}",
+        "email": f"person{n:03d}@acme.example.com",
+        "role": ("Owner", "Admin", "Member", "Member")[n % 4],
+        "status": ("active", "active", "pending", "deactivated")[n % 4],
+        "groups": n % 7,
+    }
+    for n in range(1, 121)
+]
+SYNC_TOAST = "Sync started: users and groups refresh in the background."
+MESSAGE = "Zoom asked us to slow down; the import resumes in 30 seconds."
+
+
+def shell_demo(request: HttpRequest) -> HttpResponse:
+    if request.GET.get("message"):
+        messages.warning(request, MESSAGE)
+    page_obj = Paginator(PEOPLE, 10).get_page(request.GET.get("page"))
+    context = {**dashboard(request), "active_nav": "home", "page_obj": page_obj}
+    return HttpResponse(engines["django"].from_string(DEMO_PAGE).render(context, request))
+
+
+@require_POST
+def shell_sync(request: HttpRequest) -> HttpResponse:
+    body = '{% include "components/toast.html" with text=text level="success" oob=True %}'
+    return HttpResponse(engines["django"].from_string(body).render({"text": SYNC_TOAST}, request))
+
+
+urlpatterns = [
+    path("__shell__/demo", shell_demo, name="shell-demo"),
+    path("__shell__/sync", shell_sync, name="shell-sync"),
+    path("", include("zoomadmin.urls")),
+]
+
+pytestmark = pytest.mark.urls(__name__)
+
+
+def _connection(user: AbstractUser, account_name: str, account_id: str, role: str) -> ZoomConnection:
+    connection = ZoomConnection(
+        user=user,
+        zoom_account_id=account_id,
+        zoom_account_name=account_name,
+        zoom_user_id=f"u-{account_id}",
+        zoom_email=f"ana@{account_id}.example.com",
+        zoom_display_name="Ana Lima",
+        role=role,
+    )
+    connection.tokens_set(
+        access_token="at", refresh_token="rt", expires_at=timezone.now() + timedelta(hours=1), scopes="scim2:admin"
+    )
+    connection.save()
+    return connection
+
+
+@pytest.fixture
+def msp_admin(transactional_db: None) -> AbstractUser:
+    """A dashboard person linked to two Zoom accounts: Owner of Acme, Admin of Globex."""
+    user = get_user_model().objects.create_user(username="ana", email="ana@acme.example.com")
+    _connection(user, "Acme Corp", "acme", "Owner")
+    _connection(user, "Globex", "globex", "Admin")
+    return user
+
+
+def _no_horizontal_overflow(page: Page) -> bool:
+    result: bool = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    return result
+
+
+@pytest.mark.parametrize(("width", "height"), [(1366, 768), (768, 1024)])
+def test_home_page_renders_in_the_shell(
+    page: Page, width: int, height: int, screenshot: Callable[[Page, str], Path]
+) -> None:
+    page.set_viewport_size({"width": width, "height": height})
+    response = page.goto("/")
+
+    assert response is not None
+    assert response.status == 200
+    expect(page.get_by_role("banner").get_by_role("link", name="zoomadmin")).to_be_visible()
+    expect(page.locator("main#main")).to_be_visible()
+    expect(page.get_by_role("contentinfo")).to_contain_text("zoomadmin")
+    expect(page.locator("#toasts")).to_have_attribute("aria-live", "polite")
+    assert _no_horizontal_overflow(page)
+    screenshot(page, f"shell-home-{width}")
+
+
+@pytest.mark.parametrize(("width", "height"), [(1366, 768), (768, 1024)])
+def test_signed_in_shell_fits_laptop_and_tablet(
+    page: Page,
+    sign_in: Callable[[AbstractUser], None],
+    msp_admin: AbstractUser,
+    width: int,
+    height: int,
+    screenshot: Callable[[Page, str], Path],
+) -> None:
+    sign_in(msp_admin)
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto("/__shell__/demo")
+
+    nav = page.get_by_role("navigation", name="Primary")
+    expect(nav.get_by_role("link", name="Overview")).to_have_attribute("aria-current", "page")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Acme Corp")
+    expect(page.get_by_role("button", name="Sync now")).to_be_visible()
+    summary = page.locator("details.account-menu > summary")
+    expect(summary).to_contain_text("Acme Corp")
+    expect(summary).to_contain_text("Owner")
+    # The wide users table scrolls inside its card; the page itself never scrolls sideways.
+    assert _no_horizontal_overflow(page)
+    screenshot(page, f"shell-demo-{width}")
+
+
+def test_tablet_width_keeps_every_nav_item_reachable(
+    page: Page, sign_in: Callable[[AbstractUser], None], msp_admin: AbstractUser
+) -> None:
+    sign_in(msp_admin)
+    page.set_viewport_size({"width": 768, "height": 1024})
+    page.goto("/__shell__/demo")
+
+    overview = page.get_by_role("navigation", name="Primary").get_by_role("link", name="Overview")
+    expect(overview).to_be_in_viewport()
+    expect(page.locator("details.account-menu > summary")).to_be_in_viewport()
+
+
+def test_skip_link_is_the_first_stop_and_focuses_main(page: Page) -> None:
+    page.goto("/")
+
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to main content")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    page.keyboard.press("Enter")
+    expect(page.locator("main#main")).to_be_focused()
+
+
+def test_csp_is_enforced_and_the_shell_breaks_none_of_it(
+    page: Page,
+    console_errors: list[str],
+    csp_violations: Callable[[Page], list[str]],
+    sign_in: Callable[[AbstractUser], None],
+    msp_admin: AbstractUser,
+) -> None:
+    sign_in(msp_admin)
+    response = page.goto("/__shell__/demo?message=1")
+
+    assert response is not None
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self' 'nonce-" in policy
+    assert "style-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    page.wait_for_load_state("load")
+    assert page.evaluate("typeof window.htmx") == "object"
+    # Exercise the menu and an htmx request too: both must work without any inline script or style.
+    page.locator("details.account-menu > summary").click()
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Sync now").click()
+    expect(page.locator("#toasts")).to_contain_text(SYNC_TOAST)
+    assert csp_violations(page) == []
+    assert console_errors == []
+
+
+def test_django_message_shows_as_a_toast_that_can_be_dismissed(
+    page: Page, sign_in: Callable[[AbstractUser], None], msp_admin: AbstractUser, screenshot: Callable[[Page, str], Path]
+) -> None:
+    sign_in(msp_admin)
+    page.goto("/__shell__/demo?message=1")
+
+    toast = page.locator("#toasts .toast", has_text=MESSAGE)
+    expect(toast).to_be_visible()
+    expect(toast).to_have_attribute("role", "alert")
+    expect(toast).to_be_in_viewport()
+    screenshot(page, "shell-toast")
+    toast.get_by_role("button", name="Dismiss").click()
+    expect(toast).to_have_count(0)
+    # A message is shown once: the next page no longer carries it.
+    page.goto("/__shell__/demo")
+    expect(page.locator("#toasts")).not_to_contain_text(MESSAGE)
+
+
+def test_htmx_response_adds_an_out_of_band_toast(
+    page: Page, sign_in: Callable[[AbstractUser], None], msp_admin: AbstractUser
+) -> None:
+    sign_in(msp_admin)
+    page.goto("/__shell__/demo")
+    expect(page.locator("#toasts .toast")).to_have_count(0)
+
+    # A POST: it only succeeds because <body hx-headers> sends the CSRF token.
+    page.get_by_role("button", name="Sync now").click()
+
+    toast = page.locator("#toasts .toast-success")
+    expect(toast).to_contain_text(SYNC_TOAST)
+    expect(toast).to_have_attribute("role", "status")
+
+
+def test_account_menu_switches_to_another_linked_account(
+    page: Page, sign_in: Callable[[AbstractUser], None], msp_admin: AbstractUser, screenshot: Callable[[Page, str], Path]
+) -> None:
+    sign_in(msp_admin)
+    page.goto("/__shell__/demo?page=3")
+    summary = page.locator("details.account-menu > summary")
+
+    summary.click()
+    panel = page.locator("details.account-menu .menu-panel")
+    expect(panel).to_be_visible()
+    expect(panel).to_contain_text("ana@acme.example.com")
+    expect(panel.get_by_role("link", name="Link another Zoom account")).to_be_visible()
+    expect(panel.get_by_role("button", name="Sign out")).to_be_visible()
+    screenshot(page, "shell-account-menu")
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+
+    summary.click()
+    panel.get_by_role("button", name="Globex").click()
+
+    expect(summary).to_contain_text("Globex")
+    expect(summary).to_contain_text("Admin")
+    expect(page.locator("#toasts")).to_contain_text("Now working on Globex.")
+    # The switch came back to the page the admin was on.
+    assert page.url.endswith("/__shell__/demo?page=3")
+
+
+def test_reauth_banner_asks_to_sign_in_again(
+    page: Page, sign_in: Callable[[AbstractUser], None], msp_admin: AbstractUser
+) -> None:
+    ZoomConnection.objects.filter(zoom_account_id="acme").update(status=ConnectionStatus.NEEDS_REAUTH)
+    sign_in(msp_admin)
+    page.goto("/__shell__/demo")
+
+    banner = page.locator(".banner-region [role=alert]")
+    expect(banner).to_contain_text("Sign in to Zoom again")
+    expect(banner).to_contain_text("Acme Corp")
+    expect(banner.get_by_role("button", name="Sign in with Zoom again")).to_be_visible()
+
+
+def test_pagination_keeps_the_query_and_moves_pages(
+    page: Page, sign_in: Callable[[AbstractUser], None], msp_admin: AbstractUser
+) -> None:
+    sign_in(msp_admin)
+    page.goto("/__shell__/demo?q=person")
+    pagination = page.get_by_role("navigation", name="Pagination")
+    expect(pagination).to_contain_text("1–10 of 120 users")
+
+    pagination.get_by_role("link", name="Next").click()
+
+    expect(pagination).to_contain_text("11–20 of 120 users")
+    expect(pagination).to_contain_text("Page 2 of 12")
+    assert "q=person" in page.url
+    assert "page=2" in page.url
