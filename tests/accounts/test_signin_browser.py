@@ -36,6 +36,8 @@ def sandbox_origin(live_server: Any, settings: Any, sandbox_app: OAuthApp) -> st
 
 
 def _consent(page: Page, user: SandboxUser) -> None:
+    page.wait_for_load_state()
+    print("DEBUG", page.url, page.content()[:3000])
     page.wait_for_url(re.compile(r"^http://sandbox\.localhost:\d+/oauth/authorize\?"))
     page.get_by_label("Authorize as").select_option(user.user_name)
     page.get_by_role("button", name="Authorize").click()

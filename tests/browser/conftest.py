@@ -1,7 +1,7 @@
 """Browser-test harness: Playwright driving Debian's Chromium against pytest-django's live server.
 
 Use the `page` fixture of pytest-playwright; it opens on the live server (relative URLs work:
-`page.goto("/")`) at a 1366×768 laptop viewport. `sign_in(user)` gives the page's browser a
+`page.goto("/")`) at a 1366 by 768 laptop viewport. `sign_in(user)` gives the page's browser a
 signed-in session, `console_errors` collects what the browser complained about (including CSP
 violations), and `screenshot(page, name)` saves a full-page PNG under `test-results/`
 (pytest-playwright's `--output`).

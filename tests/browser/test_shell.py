@@ -27,80 +27,8 @@ from playwright.sync_api import Page, expect
 from zoomadmin.accounts.context_processors import dashboard
 from zoomadmin.accounts.models import ConnectionStatus, ZoomConnection
 
-DEMO_PAGE = """{% extends "base.html" %}
-{% block title %}Overview · zoomadmin{% endblock %}
-{% block breadcrumbs %}<nav class="breadcrumbs" aria-label="Breadcrumb"><ol><li><a href="/">Zoom accounts</a></li>
-<li>{{ current_connection.zoom_account_name }}</li></ol></nav>{% endblock %}
-{% block page_title %}{{ current_connection.zoom_account_name|default:"Overview" }}{% endblock %}
-{% block page_lead %}Users and groups mirrored from Zoom · synced 2 minutes ago{% endblock %}
-{% block page_actions %}
-<button type="button" class="button" hx-post="{% url 'shell-sync' %}" hx-swap="none">Sync now</button>
-<a class="button button-primary" href="#">Import CSV</a>
-{% endblock %}
-{% block content %}
-<div class="stack">
-<div class="grid">
-  <div class="card stat"><span class="stat-label">Users</span><span class="stat-value">1,284</span></div>
-  <div class="card stat"><span class="stat-label">Active</span><span class="stat-value">1,201</span></div>
-  <div class="card stat"><span class="stat-label">Pending invitations</span><span class="stat-value">61</span></div>
-  <div class="card stat"><span class="stat-label">Groups</span><span class="stat-value">38</span></div>
-</div>
-{% include "components/alert.html" with level="warning" title="Zoom is rate limiting this account" text="Bulk jobs slow down until the limit resets; nothing is lost." %}
-<section class="card" aria-labelledby="people-title">
-  <div class="card-header"><h2 class="card-title" id="people-title">Users</h2>
-    <form class="inline-form" method="get"><label class="visually-hidden" for="q">Search users</label>
-    <input id="q" name="q" type="search" placeholder="Search name or email" value="{{ request.GET.q }}">
-    <button class="button button-small" type="submit">Search</button></form></div>
-  <div class="table-wrap">
-  <table class="table">
-    <thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Status</th>
-    <th scope="col">Department</th><th scope="col">Job title</th><th scope="col">Cost center</th>
-    <th scope="col" class="numeric">Groups</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
-    <tbody>{% for person in page_obj %}<tr>
-      <td class="cell-primary">{{ person.name }}</td><td>{{ person.email }}</td>
-      <td>{% include "components/badge.html" with status=person.role %}</td>
-      <td>{% include "components/badge.html" with status=person.status %}</td>
-      <td class="nowrap">Customer Success EMEA</td><td class="nowrap">Senior Implementation Manager</td>
-      <td class="nowrap">CC-{{ forloop.counter|stringformat:"04d" }}</td>
-      <td class="numeric">{{ person.groups }}</td>
-      <td class="actions"><a class="button button-small" href="#">Edit</a></td></tr>{% endfor %}
-    </tbody>
-  </table>
-  </div>
-  {% include "components/pagination.html" with page_obj=page_obj noun="users" %}
-</section>
-<div class="grid">
-<section class="card" aria-labelledby="import-title">
-  <div class="card-header"><h2 class="card-title" id="import-title">Import: new-hires.csv</h2>
-    {% include "components/badge.html" with status="pending" label="Running" %}</div>
-  <div class="card-body stack">
-    {% include "components/progress.html" with value=137 max=300 label="Rows applied" %}
-    {% include "components/progress.html" with value=137 max=300 label="Rows applied (bar)" variant="bar" striped=True %}
-    {% include "components/progress.html" with value=300 max=300 label="Done" variant="bar" tone="success" %}
-  </div>
-</section>
-<section class="card" aria-labelledby="groups-title">
-  <div class="card-header"><h2 class="card-title" id="groups-title">Groups</h2></div>
-  {% include "components/empty_state.html" with title="No groups yet" text="Groups you create in Zoom or here appear after the next sync." action_url="#" action_label="Create a group" icon="users" %}
-</section>
-</div>
-<section class="card" aria-labelledby="form-title">
-  <div class="card-header"><h2 class="card-title" id="form-title">Edit user</h2></div>
-  <form class="card-body" method="post" action="#">
-    <div class="field"><label for="email">Email</label>
-      <input id="email" name="email" type="email" value="ana@" aria-invalid="true" aria-describedby="email-error">
-      <p class="field-error" id="email-error">Enter a valid email address.</p></div>
-    <div class="field"><label for="dept">Department</label><input id="dept" name="dept" value="Finance">
-      <p class="help">Shown in Zoom's directory.</p></div>
-    <div class="field"><label for="uid">Zoom user ID</label><input id="uid" value="u-39f0" disabled></div>
-    <div class="form-actions"><button class="button button-primary" type="submit">Save</button>
-      <a class="button button-link" href="#">Cancel</a>
-      <button class="button button-danger" type="button">Deactivate</button></div>
-  </form>
-</section>
-</div>
-{% endblock %}
-"""
+# A page that extends base.html and shows every component (a living style guide for the screenshots).
+DEMO_PAGE = (Path(__file__).parent / "shell_demo.html").read_text(encoding="utf-8")
 
 PEOPLE = [
     {
@@ -112,6 +40,8 @@ PEOPLE = [
     }
     for n in range(1, 121)
 ]
+Shot = Callable[[Page, str], Path]
+SignIn = Callable[[AbstractUser], None]
 SYNC_TOAST = "Sync started: users and groups refresh in the background."
 MESSAGE = "Zoom asked us to slow down; the import resumes in 30 seconds."
 
@@ -171,9 +101,7 @@ def _no_horizontal_overflow(page: Page) -> bool:
 
 
 @pytest.mark.parametrize(("width", "height"), [(1366, 768), (768, 1024)])
-def test_home_page_renders_in_the_shell(
-    page: Page, width: int, height: int, screenshot: Callable[[Page, str], Path]
-) -> None:
+def test_home_page_renders_in_the_shell(page: Page, width: int, height: int, screenshot: Shot) -> None:
     page.set_viewport_size({"width": width, "height": height})
     response = page.goto("/")
 
@@ -190,11 +118,11 @@ def test_home_page_renders_in_the_shell(
 @pytest.mark.parametrize(("width", "height"), [(1366, 768), (768, 1024)])
 def test_signed_in_shell_fits_laptop_and_tablet(
     page: Page,
-    sign_in: Callable[[AbstractUser], None],
+    sign_in: SignIn,
     msp_admin: AbstractUser,
     width: int,
     height: int,
-    screenshot: Callable[[Page, str], Path],
+    screenshot: Shot,
 ) -> None:
     sign_in(msp_admin)
     page.set_viewport_size({"width": width, "height": height})
@@ -212,9 +140,7 @@ def test_signed_in_shell_fits_laptop_and_tablet(
     screenshot(page, f"shell-demo-{width}")
 
 
-def test_tablet_width_keeps_every_nav_item_reachable(
-    page: Page, sign_in: Callable[[AbstractUser], None], msp_admin: AbstractUser
-) -> None:
+def test_tablet_width_keeps_every_nav_item_reachable(page: Page, sign_in: SignIn, msp_admin: AbstractUser) -> None:
     sign_in(msp_admin)
     page.set_viewport_size({"width": 768, "height": 1024})
     page.goto("/__shell__/demo")
@@ -239,7 +165,7 @@ def test_csp_is_enforced_and_the_shell_breaks_none_of_it(
     page: Page,
     console_errors: list[str],
     csp_violations: Callable[[Page], list[str]],
-    sign_in: Callable[[AbstractUser], None],
+    sign_in: SignIn,
     msp_admin: AbstractUser,
 ) -> None:
     sign_in(msp_admin)
@@ -262,7 +188,7 @@ def test_csp_is_enforced_and_the_shell_breaks_none_of_it(
 
 
 def test_django_message_shows_as_a_toast_that_can_be_dismissed(
-    page: Page, sign_in: Callable[[AbstractUser], None], msp_admin: AbstractUser, screenshot: Callable[[Page, str], Path]
+    page: Page, sign_in: SignIn, msp_admin: AbstractUser, screenshot: Shot
 ) -> None:
     sign_in(msp_admin)
     page.goto("/__shell__/demo?message=1")
@@ -279,9 +205,7 @@ def test_django_message_shows_as_a_toast_that_can_be_dismissed(
     expect(page.locator("#toasts")).not_to_contain_text(MESSAGE)
 
 
-def test_htmx_response_adds_an_out_of_band_toast(
-    page: Page, sign_in: Callable[[AbstractUser], None], msp_admin: AbstractUser
-) -> None:
+def test_htmx_response_adds_an_out_of_band_toast(page: Page, sign_in: SignIn, msp_admin: AbstractUser) -> None:
     sign_in(msp_admin)
     page.goto("/__shell__/demo")
     expect(page.locator("#toasts .toast")).to_have_count(0)
@@ -295,7 +219,7 @@ def test_htmx_response_adds_an_out_of_band_toast(
 
 
 def test_account_menu_switches_to_another_linked_account(
-    page: Page, sign_in: Callable[[AbstractUser], None], msp_admin: AbstractUser, screenshot: Callable[[Page, str], Path]
+    page: Page, sign_in: SignIn, msp_admin: AbstractUser, screenshot: Shot
 ) -> None:
     sign_in(msp_admin)
     page.goto("/__shell__/demo?page=3")
@@ -321,9 +245,7 @@ def test_account_menu_switches_to_another_linked_account(
     assert page.url.endswith("/__shell__/demo?page=3")
 
 
-def test_reauth_banner_asks_to_sign_in_again(
-    page: Page, sign_in: Callable[[AbstractUser], None], msp_admin: AbstractUser
-) -> None:
+def test_reauth_banner_asks_to_sign_in_again(page: Page, sign_in: SignIn, msp_admin: AbstractUser) -> None:
     ZoomConnection.objects.filter(zoom_account_id="acme").update(status=ConnectionStatus.NEEDS_REAUTH)
     sign_in(msp_admin)
     page.goto("/__shell__/demo")
@@ -334,17 +256,15 @@ def test_reauth_banner_asks_to_sign_in_again(
     expect(banner.get_by_role("button", name="Sign in with Zoom again")).to_be_visible()
 
 
-def test_pagination_keeps_the_query_and_moves_pages(
-    page: Page, sign_in: Callable[[AbstractUser], None], msp_admin: AbstractUser
-) -> None:
+def test_pagination_keeps_the_query_and_moves_pages(page: Page, sign_in: SignIn, msp_admin: AbstractUser) -> None:
     sign_in(msp_admin)
     page.goto("/__shell__/demo?q=person")
     pagination = page.get_by_role("navigation", name="Pagination")
-    expect(pagination).to_contain_text("1–10 of 120 users")
+    expect(pagination).to_contain_text("1\N{EN DASH}10 of 120 users")
 
     pagination.get_by_role("link", name="Next").click()
 
-    expect(pagination).to_contain_text("11–20 of 120 users")
+    expect(pagination).to_contain_text("11\N{EN DASH}20 of 120 users")
     expect(pagination).to_contain_text("Page 2 of 12")
     assert "q=person" in page.url
     assert "page=2" in page.url

@@ -63,7 +63,9 @@ class SandboxAccount(models.Model):
 
     # UNCONFIRMED behaviours, each defaulting to the reference's suggestion.
     roles_groups_shape = models.CharField(
-        max_length=8, choices=ShapeChoice.choices, default=ShapeChoice.OBJECT,
+        max_length=8,
+        choices=ShapeChoice.choices,
+        default=ShapeChoice.OBJECT,
         help_text="How Get a user renders `roles` and `groups` (Zoom's docs show both).",
     )
     group_get_includes_members = models.BooleanField(
@@ -225,6 +227,9 @@ class AuthorizationCode(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
 
+    def __str__(self) -> str:
+        return f"code for {self.user_id} via {self.app_id}"
+
 
 class AccessToken(models.Model):
     """An issued bearer token (stored as a digest)."""
@@ -238,6 +243,10 @@ class AccessToken(models.Model):
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        # Never the token itself, nor its digest.
+        return f"access token #{self.pk} of app {self.app_id}"
 
 
 class RefreshToken(models.Model):
@@ -254,3 +263,6 @@ class RefreshToken(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     access_token = models.ForeignKey(AccessToken, null=True, blank=True, on_delete=models.SET_NULL)
     created = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"refresh token #{self.pk} of app {self.app_id}"

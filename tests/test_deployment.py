@@ -1,0 +1,78 @@
+"""docker-compose.yml, the Dockerfile and .env.example cannot run here; check they match the code."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def _env_example_names() -> set[str]:
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    return {line.split("=", 1)[0] for line in lines if re.match(r"^[A-Z_]+=", line)}
+
+
+def test_every_setting_read_from_the_environment_is_documented() -> None:
+    source = (ROOT / "zoomadmin" / "settings.py").read_text()
+    read = set(re.findall(r'env_(?:str|bool|int|float|list|choice)\("([A-Z_]+)"', source))
+    read |= set(re.findall(r'_generated_secret\("([A-Z_]+)"', source))
+    assert read, "settings.py reads no variables?"
+    assert read - _env_example_names() == set()
+
+
+def test_every_documented_variable_is_used() -> None:
+    used = (ROOT / "zoomadmin" / "settings.py").read_text() + (ROOT / "docker-compose.yml").read_text()
+    unused = {name for name in _env_example_names() if name not in used}
+    assert unused == set()
+
+
+def test_compose_has_the_stack_and_runs_real_entry_points() -> None:
+    services = _compose()["services"]
+    assert {"postgres", "redis", "migrate", "web", "worker", "beat", "sandbox"} <= set(services)
+    web = services["web"]["command"]
+    assert web[:2] == ["gunicorn", "zoomadmin.wsgi"]
+    assert callable(import_string("zoomadmin.wsgi.application"))
+    celery_app = import_string("zoomadmin.celery_app")
+    for name in ("worker", "beat"):
+        command = services[name]["command"]
+        assert command[:3] == ["celery", "-A", "zoomadmin"]
+        assert command[3] == name
+    assert celery_app.main == "zoomadmin"
+    assert services["sandbox"]["environment"]["ZOOMADMIN_SERVE"] == "sandbox"
+    assert services["sandbox"]["profiles"] == ["sandbox"]
+    assert services["migrate"]["command"] == ["python", "manage.py", "migrate", "--noinput"]
+
+
+def test_compose_database_and_redis_urls_point_at_its_services() -> None:
+    compose = _compose()
+    env = compose["x-app"]["environment"]
+    assert env["DATABASE_URL"].split("@")[1].startswith("postgres:5432/")
+    assert env["REDIS_URL"] == "redis://redis:6379/0"
+    assert compose["services"]["redis"]["image"].startswith("redis:")
+
+
+def test_dockerfile_copies_what_exists_and_serves_the_same_app() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    for match in re.finditer(r"^COPY (.+) \S+$", dockerfile, flags=re.MULTILINE):
+        for source in match.group(1).split():
+            assert (ROOT / source).exists(), f"Dockerfile copies missing {source}"
+    assert "python:3.12" in dockerfile
+    assert '"gunicorn", "zoomadmin.wsgi"' in dockerfile
+
+
+def test_sandbox_urlconf_serves_zoom_urls() -> None:
+    # ZOOMADMIN_SERVE=sandbox switches the URLconf the way the compose service and bin/demo use it.
+    assert settings.ROOT_URLCONF == "zoomadmin.urls"
+    from django.urls import resolve
+
+    match = resolve("/scim2/Users", urlconf="zoomadmin.sandbox.urls")
+    assert match.func.__module__.startswith("zoomadmin.sandbox")
