@@ -395,11 +395,12 @@ def _walk[R: (ZoomUser, ZoomGroup)](fetch: Callable[[int], ListResponse[R]]) -> 
     while True:
         page = fetch(start)
         resources = page.resources or []
-        fresh = [resource for resource in resources if resource.id not in seen]
+        fresh = [resource for resource in resources if not resource.id or resource.id not in seen]
         if not fresh:
             return
         for resource in fresh:
-            seen.add(resource.id or "")
+            if resource.id:
+                seen.add(resource.id)
             yield resource
         start += len(resources)
         if page.total_results is not None and start > page.total_results:
