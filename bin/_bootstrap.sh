@@ -24,6 +24,10 @@ bootstrap_venv() {  # $1: extras, e.g. "dev" or ""
     echo "==> Creating .venv"
     "$(find_python)" -m venv .venv
   fi
+  # A dev install (bin/test) also serves the demo.
+  if [[ -z "$extras" && -f .venv/.installed-dev && "$(cat .venv/.installed-dev)" == "$want" ]]; then
+    stamp=.venv/.installed-dev
+  fi
   if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
     echo "==> Installing dependencies (locked in requirements.lock)"
     .venv/bin/python -m pip install --quiet --upgrade pip

@@ -179,7 +179,7 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
     "base-uri": [CSP.SELF],
     "object-src": [CSP.NONE],
-    # The sign-in form posts to this site; OAuth redirects to Zoom are navigations, not form posts.
+    # Extended with Zoom's OAuth origin below (sign-in forms redirect there).
     "form-action": [CSP.SELF],
 }
 
@@ -188,6 +188,9 @@ ZOOM_CLIENT_ID = env_str("ZOOM_CLIENT_ID")
 ZOOM_CLIENT_SECRET = env_str("ZOOM_CLIENT_SECRET")
 ZOOM_OAUTH_BASE_URL = env_str("ZOOM_OAUTH_BASE_URL", "https://zoom.us").rstrip("/")
 ZOOM_API_BASE_URL = env_str("ZOOM_API_BASE_URL", "https://api.zoom.us").rstrip("/")
+# The sign-in buttons POST here and are redirected to Zoom's consent page; browsers apply
+# form-action to that redirect as well, so Zoom's OAuth origin must be allowed.
+SECURE_CSP["form-action"] = [CSP.SELF, ZOOM_OAUTH_BASE_URL]
 ZOOM_OAUTH_SCOPES = env_str("ZOOM_OAUTH_SCOPES", "scim2:admin user:read:user")
 ZOOMADMIN_ALLOWED_ACCOUNTS = env_list("ZOOMADMIN_ALLOWED_ACCOUNTS", [])
 ZOOM_PLAN = env_choice("ZOOM_PLAN", "business", ("free", "pro", "business"))
@@ -209,6 +212,8 @@ LOGGING = {
         # httpx2 logs request URLs at INFO; they never carry tokens, but keep them quiet.
         "httpx2": {"level": "WARNING"},
         "httpcore2": {"level": "WARNING"},
+        # The sandbox answers 4xx/429 by design; logging each as a warning would drown its log.
+        "django.request": {"level": "ERROR" if ZOOMADMIN_SERVE == "sandbox" else "WARNING"},
     },
 }
 

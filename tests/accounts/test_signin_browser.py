@@ -29,6 +29,8 @@ def sandbox_origin(live_server: Any, settings: Any, sandbox_app: OAuthApp) -> st
     origin = f"http://sandbox.localhost:{port}"
     settings.ZOOM_OAUTH_BASE_URL = origin
     settings.ZOOM_API_BASE_URL = origin
+    # As settings.py derives it from ZOOM_OAUTH_BASE_URL: sign-in forms are redirected to Zoom.
+    settings.SECURE_CSP = {**settings.SECURE_CSP, "form-action": ["'self'", origin]}
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "sandbox.localhost"]
     sandbox_app.redirect_uris += f"\n{live_server.url}/accounts/callback"
     sandbox_app.save()
@@ -36,8 +38,6 @@ def sandbox_origin(live_server: Any, settings: Any, sandbox_app: OAuthApp) -> st
 
 
 def _consent(page: Page, user: SandboxUser) -> None:
-    page.wait_for_load_state()
-    print("DEBUG", page.url, page.content()[:3000])
     page.wait_for_url(re.compile(r"^http://sandbox\.localhost:\d+/oauth/authorize\?"))
     page.get_by_label("Authorize as").select_option(user.user_name)
     page.get_by_role("button", name="Authorize").click()

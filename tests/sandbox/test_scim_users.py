@@ -516,3 +516,60 @@ def test_rate_limit_labels(
     group = SandboxGroup.objects.get(account=sandbox_account, is_default=True)
     response = scim.request(method, path.format(user=sandbox_member.zoom_id, group=group.zoom_id))
     assert response.headers["X-RateLimit-Category"] == label
+
+
+# --- employeeNumber is unique within an account (reference §4.1) ----------------------------------
+
+
+def test_create_with_an_employee_number_held_in_the_account_is_409(
+    scim: httpx2.Client, sandbox_account: SandboxAccount, make_sandbox_user: Callable[..., SandboxUser]
+) -> None:
+    make_sandbox_user(sandbox_account, employee_number="E1001")
+    response = scim.post("/scim2/Users", json=new_user(**{ENTERPRISE: {"employeeNumber": "E1001"}}))
+    assert response.status_code == 409
+    assert response.json()["detail"] == "employeeNumber E1001 is already in use."
+    assert response.json()["status"] == 409
+    assert not SandboxUser.objects.filter(user_name="jill.chill@acme.example.com").exists()
+
+
+def test_the_same_employee_number_in_another_account_is_fine(
+    scim: httpx2.Client,
+    make_sandbox_account: Callable[..., SandboxAccount],
+    make_sandbox_user: Callable[..., SandboxUser],
+) -> None:
+    make_sandbox_user(make_sandbox_account(), employee_number="E1001")
+    response = scim.post("/scim2/Users", json=new_user(**{ENTERPRISE: {"employeeNumber": "E1001"}}))
+    assert response.status_code == 201
+    assert response.json()[ENTERPRISE]["employeeNumber"] == "E1001"
+
+
+def test_put_taking_another_users_employee_number_is_409_and_changes_nothing(
+    scim: httpx2.Client, sandbox_account: SandboxAccount, make_sandbox_user: Callable[..., SandboxUser]
+) -> None:
+    make_sandbox_user(sandbox_account, employee_number="E1001")
+    target = make_sandbox_user(sandbox_account, employee_number="E2002", title="Old")
+    body = {"schemas": [CORE], "title": "New", ENTERPRISE: {"employeeNumber": "E1001"}}
+    response = scim.put(f"/scim2/Users/{target.zoom_id}", json=body)
+    assert response.status_code == 409
+    assert response.json()["detail"] == "employeeNumber E1001 is already in use."
+    target.refresh_from_db()
+    assert (target.employee_number, target.title) == ("E2002", "Old")
+
+
+def test_put_keeping_its_own_employee_number_succeeds(
+    scim: httpx2.Client, sandbox_account: SandboxAccount, make_sandbox_user: Callable[..., SandboxUser]
+) -> None:
+    target = make_sandbox_user(sandbox_account, employee_number="E1001")
+    body = {"schemas": [CORE], "title": "Lead", ENTERPRISE: {"employeeNumber": "E1001"}}
+    response = scim.put(f"/scim2/Users/{target.zoom_id}", json=body)
+    assert response.status_code == 200
+    assert response.json()[ENTERPRISE]["employeeNumber"] == "E1001"
+    assert response.json()["title"] == "Lead"
+
+
+def test_blank_employee_numbers_may_repeat(
+    scim: httpx2.Client, sandbox_account: SandboxAccount, make_sandbox_user: Callable[..., SandboxUser]
+) -> None:
+    make_sandbox_user(sandbox_account, employee_number="")
+    response = scim.post("/scim2/Users", json=new_user(**{ENTERPRISE: {"employeeNumber": ""}}))
+    assert response.status_code == 201

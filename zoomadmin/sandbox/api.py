@@ -87,7 +87,7 @@ def api_view(*, label: str, scopes: tuple[str, ...], scim: bool = True) -> Calla
             try:
                 token = auth.authenticate_bearer(request, scopes)
                 account = token.account
-                decision = ratelimit.consume(account, label, endpoint=f"{request.method} {handler.__name__}")
+                decision = ratelimit.consume(account, label, endpoint=f"{request.method} {handler.__name__}", scim=scim)
                 rate_headers = decision.headers
                 if not decision.allowed:
                     raise ZoomApiError(429, 429, decision.message, headers=rate_headers)

@@ -19,11 +19,12 @@ class SandboxRoutingMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.hosts = {host.lower() for host in settings.SANDBOX_HOSTS}
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if self.hosts:
+        # Read per request, not once at start-up: a live test server outlives the settings of one test.
+        hosts = settings.SANDBOX_HOSTS
+        if hosts:
             host = request.get_host().rsplit(":", 1)[0].lower()
-            if host in self.hosts:
+            if host in {name.lower() for name in hosts}:
                 request.urlconf = SANDBOX_URLCONF
         return self.get_response(request)

@@ -177,8 +177,10 @@ def retry_after_header(epoch_seconds: int) -> str:
     return datetime.fromtimestamp(epoch_seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def consume(account: SandboxAccount, label: str, *, endpoint: str) -> RateDecision:
+def consume(account: SandboxAccount, label: str, *, endpoint: str, scim: bool = True) -> RateDecision:
     """Take one request from the account's budget for `label` (and `endpoint`, in legacy SCIM mode).
+
+    The legacy per-endpoint second applies only to SCIM endpoints (`scim`), as Zoom's old docs said.
 
     Answers whether the request is served, with the `X-RateLimit-*` headers Zoom sends: the type
     (`QPS` or `Daily-limit`) is the limit that refused the request, or for a served one the limit
@@ -190,7 +192,7 @@ def consume(account: SandboxAccount, label: str, *, endpoint: str) -> RateDecisi
         return RateDecision(allowed=True, headers=_headers(label, QPS, limit, limit))
 
     window_us = WINDOW_SECONDS[label] * 1_000_000
-    legacy = account.legacy_scim_one_rps
+    legacy = account.legacy_scim_one_rps and scim
     keys = [
         _account_key(account, "win", label),
         _account_key(account, "ep", endpoint),

@@ -182,6 +182,21 @@ def _user_name_check_free(*, user_name: str, exclude_pk: int | None) -> None:
         raise ScimError(409, f"User already exists: {user_name}", "uniqueness")
 
 
+def _employee_number_check_free(*, user: SandboxUser, previous: str | None) -> None:
+    """Zoom keeps `employeeNumber` unique within an account (reference §4.1): 409 if another user holds it.
+
+    Only a new or changed, non-empty number is checked, so a PUT that leaves it alone never fails here.
+    """
+    number = user.employee_number
+    if not number or number == previous:
+        return
+    taken = SandboxUser.objects.filter(account_id=user.account_id, employee_number=number)
+    if user.pk is not None:
+        taken = taken.exclude(pk=user.pk)
+    if taken.exists():
+        raise ScimError(409, f"employeeNumber {number} is already in use.", "uniqueness")
+
+
 # --- users -----------------------------------------------------------------------------------------
 
 
@@ -247,7 +262,10 @@ def _user_touch(user: SandboxUser) -> None:
 
 @transaction.atomic
 def user_create(*, account: SandboxAccount, data: dict[str, Any]) -> SandboxUser:
-    """Create an active Member from a SCIM User body; 409 if the email is a Zoom user anywhere."""
+    """Create an active Member from a SCIM User body.
+
+    409 if the email is a Zoom user anywhere, or the employeeNumber is held by another user of the account.
+    """
     _require_schemas(data)
     if "userName" not in data:
         raise ScimError(400, 'The "userName" of the request is invalid: it is required.', "invalidValue")
@@ -259,6 +277,7 @@ def user_create(*, account: SandboxAccount, data: dict[str, Any]) -> SandboxUser
         )
     if not user.display_name:
         user.display_name = f"{user.given_name} {user.family_name}".strip()
+    _employee_number_check_free(user=user, previous=None)
     try:
         with transaction.atomic():
             user.save()
@@ -286,9 +305,14 @@ def user_set_active(*, account: SandboxAccount, user: SandboxUser, active: bool)
 
 @transaction.atomic
 def user_update(*, account: SandboxAccount, user: SandboxUser, data: dict[str, Any]) -> None:
-    """Zoom's PUT: merge the attributes present in the body; `active` (de)activates."""
+    """Zoom's PUT: merge the attributes present in the body; `active` (de)activates.
+
+    A new employeeNumber held by another user of the account is refused with 409.
+    """
     _require_schemas(data)
+    previous_employee_number = user.employee_number
     _user_apply(user=user, data=data, identity=not account.put_ignores_identity_fields)
+    _employee_number_check_free(user=user, previous=previous_employee_number)
     if "active" in data:
         active = _boolean(data["active"], error=ScimError(400, 'The "active" of the request is invalid.'))
         if active != user.active:
