@@ -70,9 +70,7 @@ def test_owner_signs_in(visitor: Client, sign_in: Callable[..., Any], sandbox_ow
     assert ZoomConnection.objects.get().role == "Owner"
 
 
-def test_signing_in_again_finds_the_same_person(
-    sign_in: Callable[..., Any], admin_a: SandboxUser
-) -> None:
+def test_signing_in_again_finds_the_same_person(sign_in: Callable[..., Any], admin_a: SandboxUser) -> None:
     sign_in(Client(), admin_a)
     sign_in(Client(), admin_a)
     assert User.objects.count() == 1
@@ -101,9 +99,7 @@ def test_state_mismatch_is_refused(visitor: Client, zoom_browser: Client, admin_
     assert "_auth_user_id" not in visitor.session
 
 
-def test_callback_from_another_browser_is_refused(
-    zoom_browser: Client, admin_a: SandboxUser
-) -> None:
+def test_callback_from_another_browser_is_refused(zoom_browser: Client, admin_a: SandboxUser) -> None:
     victim, attacker = Client(), Client()
     started = attacker.post("/login")
     location = consent(zoom_browser, started["Location"], admin_a)
@@ -135,9 +131,7 @@ def test_expired_code_asks_to_try_again(visitor: Client, zoom_browser: Client, a
     assert not ZoomConnection.objects.exists()
 
 
-def test_reused_code_asks_to_try_again(
-    visitor: Client, zoom_browser: Client, admin_a: SandboxUser
-) -> None:
+def test_reused_code_asks_to_try_again(visitor: Client, zoom_browser: Client, admin_a: SandboxUser) -> None:
     first = visitor.post("/login")
     location = consent(zoom_browser, first["Location"], admin_a)
     assert visitor.get(callback_path(location)).status_code == 302
@@ -307,3 +301,15 @@ def test_disconnecting_the_last_account_signs_out(
     assert "so you are signed out" in body
     assert "Sign in with Zoom" in body
     assert not ZoomConnection.objects.exists()
+
+
+def test_session_cookie_is_secure_httponly_and_lax(
+    settings: Any, visitor: Client, sign_in: Callable[..., Any], admin_a: SandboxUser
+) -> None:
+    assert not settings.DEBUG
+    landed = sign_in(visitor, admin_a)
+    cookie = landed.cookies[settings.SESSION_COOKIE_NAME]
+    assert cookie["secure"]
+    assert cookie["httponly"]
+    # Lax, not Strict: Zoom's redirect back to the callback is a cross-site top-level navigation.
+    assert cookie["samesite"] == "Lax"

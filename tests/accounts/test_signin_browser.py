@@ -77,9 +77,7 @@ def test_sign_in_link_switch_and_sign_out(
 
 
 @pytest.mark.usefixtures("allowed_accounts")
-def test_member_sees_why_they_cannot_sign_in(
-    page: Page, sandbox_origin: str, sandbox_member: SandboxUser
-) -> None:
+def test_member_sees_why_they_cannot_sign_in(page: Page, sandbox_origin: str, sandbox_member: SandboxUser) -> None:
     page.goto("/login")
     page.locator("main").get_by_role("button", name="Sign in with Zoom").click()
     _consent(page, sandbox_member)

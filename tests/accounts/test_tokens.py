@@ -119,14 +119,14 @@ def test_eight_concurrent_callers_refresh_once(
     callers = 8
     barrier = threading.Barrier(callers)
     emails: list[str] = []
-    errors: list[BaseException] = []
+    errors: list[Exception] = []
 
     def call() -> None:
         try:
             mine = ZoomConnection.objects.get(pk=connection.pk)
             barrier.wait(timeout=30)
             emails.append(_me_email(mine))
-        except BaseException as exc:
+        except Exception as exc:  # noqa: BLE001  # reported to the test thread below
             errors.append(exc)
         finally:
             connections.close_all()
@@ -143,9 +143,7 @@ def test_eight_concurrent_callers_refresh_once(
     assert connection.status == "active"
 
 
-def test_tokens_are_encrypted_at_rest(
-    stored_connection: Callable[..., ZoomConnection], admin_a: SandboxUser
-) -> None:
+def test_tokens_are_encrypted_at_rest(stored_connection: Callable[..., ZoomConnection], admin_a: SandboxUser) -> None:
     connection = stored_connection(admin_a)
     access, refresh = connection.access_token(), connection.refresh_token()
     with db_connection.cursor() as cursor:
@@ -209,3 +207,15 @@ def test_removing_a_key_too_early_is_reported(
 
     with pytest.raises(CommandError, match=f"connection {connection.pk}"):
         call_command("rotate_tokens", stdout=StringIO())
+
+
+def test_tokens_stay_out_of_logs(
+    caplog: pytest.LogCaptureFixture, stored_connection: Callable[..., ZoomConnection], admin_a: SandboxUser
+) -> None:
+    connection = stored_connection(admin_a, expired=True)
+    secrets = {connection.access_token(), connection.refresh_token()}
+    RefreshToken.objects.update(revoked_at=timezone.now())
+    with caplog.at_level("DEBUG"), pytest.raises(Unauthorized):
+        _me_email(connection)
+    assert caplog.records  # the refusal is logged ...
+    assert not any(secret in caplog.text for secret in secrets)  # ... without the tokens

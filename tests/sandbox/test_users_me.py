@@ -114,3 +114,20 @@ def test_missing_token_is_refused_with_124(sandbox_http: httpx2.Client) -> None:
 
     assert response.status_code == 401
     assert response.json()["code"] == 124
+
+
+def test_a_deactivated_users_token_stops_working(
+    sandbox_http: httpx2.Client,
+    sandbox_account: SandboxAccount,
+    sandbox_member: SandboxUser,
+    make_token: Callable[..., str],
+) -> None:
+    token = make_token(sandbox_account, sandbox_member)
+    assert me(sandbox_http, token).status_code == 200
+
+    sandbox_member.status = "inactive"
+    sandbox_member.save()
+
+    response = me(sandbox_http, token)
+    assert response.status_code == 401
+    assert response.json() == {"code": 124, "message": "Invalid access token."}

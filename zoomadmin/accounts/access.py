@@ -6,13 +6,7 @@ views get that account from `request_connection`, never from a URL or form field
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
-from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.http import HttpRequest
 
 from zoomadmin.accounts.models import ZoomConnection
 from zoomadmin.accounts.services import connection_current
@@ -32,16 +26,3 @@ def request_connection(request: HttpRequest) -> ZoomConnection | None:
     cached: ZoomConnection | None = getattr(request, _CACHE_ATTR)
     return cached
 
-
-def connection_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Let only signed-in people with a current Zoom connection in; others go to sign-in / home."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if request_connection(request) is None:
-            return redirect("accounts:home")
-        return view(request, *args, **kwargs)
-
-    return wrapped

@@ -104,7 +104,7 @@ def access_token_lookup(raw: str) -> AccessToken | None:
         return None
     if not token.app.active:
         return None
-    if token.user is not None and token.user.account_id != token.account_id:
-        # The user left (or was removed from) the account: the token's owner no longer exists there.
+    if token.user is not None and (token.user.account_id != token.account_id or not token.user.active):
+        # The user left the account or was deactivated: their tokens stop working with them.
         return None
     return token
