@@ -268,3 +268,20 @@ def test_pagination_keeps_the_query_and_moves_pages(page: Page, sign_in: SignIn,
     expect(pagination).to_contain_text("Page 2 of 12")
     assert "q=person" in page.url
     assert "page=2" in page.url
+
+
+def test_progress_bars_show_how_far_the_work_is(page: Page, sign_in: SignIn, msp_admin: AbstractUser) -> None:
+    sign_in(msp_admin)
+    page.goto("/__shell__/demo")
+
+    native = page.get_by_role("progressbar", name="Rows applied", exact=True)
+    expect(native).to_have_attribute("value", "137")
+    expect(native).to_have_attribute("max", "300")
+    # The div variant rounds 137 of 300 (45.7%) to the nearest 5% step and draws the fill that wide.
+    bar = page.get_by_role("progressbar", name="Rows applied (bar)")
+    expect(bar).to_have_attribute("aria-valuenow", "137")
+    track = bar.bounding_box()
+    fill = bar.locator(".progress-fill").bounding_box()
+    assert track is not None
+    assert fill is not None
+    assert round(fill["width"] / track["width"], 2) == 0.45
