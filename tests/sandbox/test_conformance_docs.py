@@ -182,7 +182,10 @@ def test_list_users_is_a_list_response_with_capital_r_resources(zoom: httpx2.Cli
     assert body["startIndex"] == 1
     assert body["itemsPerPage"] == 2
     assert "resources" not in body
-    assert sorted(user["userName"] for user in body["Resources"]) == ["jill.chill@example.com", "owner@acme.example.com"]
+    assert sorted(user["userName"] for user in body["Resources"]) == [
+        "jill.chill@example.com",
+        "owner@acme.example.com",
+    ]
 
 
 def test_list_users_returns_the_reduced_projection(zoom: httpx2.Client) -> None:
@@ -217,6 +220,18 @@ def test_list_users_pages_from_index_one(zoom: httpx2.Client) -> None:
     past_the_end = zoom.get("/scim2/Users", params={"startIndex": 26, "count": 10}).json()
     assert past_the_end["totalResults"] == 25
     assert past_the_end["Resources"] == []
+
+
+def test_list_users_count_is_capped_at_one_hundred(
+    zoom: httpx2.Client, sandbox_account: SandboxAccount, make_sandbox_user: Callable[..., SandboxUser]
+) -> None:
+    # UNCONFIRMED cap; the reference suggests 100 (integrators page with count=100).
+    for _ in range(110):
+        make_sandbox_user(sandbox_account)
+    body = zoom.get("/scim2/Users", params={"startIndex": 1, "count": 500}).json()
+    assert body["totalResults"] == 111
+    assert body["itemsPerPage"] == 100
+    assert len(body["Resources"]) == 100
 
 
 def test_list_users_without_count_gives_ten_per_page(zoom: httpx2.Client) -> None:
@@ -351,6 +366,13 @@ def test_put_merges_only_the_attributes_sent(zoom: httpx2.Client) -> None:
     assert after[ENTERPRISE]["costCenter"] == "CC-42"
     assert after[ZOOM_LICENSE]["pronouns"] == "she/her"
     assert response.json()["title"] == "Lead Developer"
+
+
+def test_put_needs_schemas(zoom: httpx2.Client) -> None:
+    # "include only the parameters you want to update and the required `schemas`".
+    created = create_user(zoom, jill())
+    assert_scim_error(zoom.put(f"/scim2/Users/{created['id']}", json={"title": "Boss"}), 400)
+    assert zoom.get(f"/scim2/Users/{created['id']}").json()["title"] == "API Developer"
 
 
 def test_put_active_false_deactivates(zoom: httpx2.Client) -> None:
@@ -492,7 +514,9 @@ def test_group_members_add_remove_by_filter_and_replace(zoom: httpx2.Client) -> 
     assert group["id"] in user_group_ids(zoom, c)
 
     # ConductorOne's removal for Zoom: replace with the remaining list.
-    assert zoom.patch(url, json=patch_op({"op": "replace", "path": "members", "value": [{"value": c}]})).status_code == 204
+    assert (
+        zoom.patch(url, json=patch_op({"op": "replace", "path": "members", "value": [{"value": c}]})).status_code == 204
+    )
     assert group["id"] not in user_group_ids(zoom, b)
     assert group["id"] in user_group_ids(zoom, c)
 
@@ -500,6 +524,19 @@ def test_group_members_add_remove_by_filter_and_replace(zoom: httpx2.Client) -> 
     remove = patch_op({"op": "remove", "path": "members", "value": [{"value": c}]})
     assert zoom.patch(url, json=remove).status_code == 204
     assert group["id"] not in user_group_ids(zoom, c)
+
+
+def test_group_patch_needs_schemas(zoom: httpx2.Client) -> None:
+    group = create_group(zoom, engineering())
+    body = {"Operations": [{"op": "replace", "path": "displayName", "value": "Renamed"}]}
+    assert_scim_error(zoom.patch(f"/scim2/Groups/{group['id']}", json=body), 400)
+    assert zoom.get(f"/scim2/Groups/{group['id']}").json()["displayName"] == "Engineering"
+
+
+def test_duplicate_group_name_is_409(zoom: httpx2.Client) -> None:
+    # UNCONFIRMED for SCIM; the REST groups API answers 409 "Group name {name} is already in use.".
+    create_group(zoom, engineering())
+    assert_scim_error(zoom.post("/scim2/Groups", json=engineering()), 409, "Group name Engineering is already in use.")
 
 
 def test_group_rename_answers_204(zoom: httpx2.Client) -> None:
@@ -542,7 +579,10 @@ def test_group_delete_answers_204_and_the_default_group_is_refused(zoom: httpx2.
     [
         ("", "The request JSON must not be empty."),
         ("{not json", "The request body must be in JSON format."),
-        (json.dumps({"schemas": [CORE_GROUP, ZOOM_GROUP], "displayName": ""}), 'The "DisplayName" of the request is invalid.'),
+        (
+            json.dumps({"schemas": [CORE_GROUP, ZOOM_GROUP], "displayName": ""}),
+            'The "DisplayName" of the request is invalid.',
+        ),
     ],
     ids=["empty", "not-json", "no-name"],
 )
@@ -653,7 +693,11 @@ def test_sso_not_enabled_is_400_on_every_scim_call(
     account = make_sandbox_account(sso_enabled=False)
     owner = make_sandbox_user(account, role=Role.OWNER)
     client = client_for(make_token(account, owner, "scim2:admin"))
-    for response in (client.get("/scim2/Users"), client.get("/scim2/Groups"), client.post("/scim2/Groups", json=engineering())):
+    for response in (
+        client.get("/scim2/Users"),
+        client.get("/scim2/Groups"),
+        client.post("/scim2/Groups", json=engineering()),
+    ):
         assert_scim_error(response, 400, "Account has not enabled Single Sign-On.")
 
 

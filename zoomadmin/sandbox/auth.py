@@ -26,7 +26,5 @@ def authenticate_bearer(request: HttpRequest, required_scopes: tuple[str, ...]) 
         raise ZoomApiError(401, 124, "Invalid access token.")
     granted = set(token.scopes.split())
     if required_scopes and not granted.intersection(required_scopes):
-        raise ZoomApiError(
-            401, 4711, f"Invalid access token, does not contain scopes:[{', '.join(required_scopes)}]."
-        )
+        raise ZoomApiError(401, 4711, f"Invalid access token, does not contain scopes:[{', '.join(required_scopes)}].")
     return token

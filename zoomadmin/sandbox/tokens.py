@@ -62,9 +62,7 @@ def tokens_issue(
     """
     now = timezone.now()
     if revoke_previous:
-        AccessToken.objects.filter(app=app, account=account, user=user, revoked_at__isnull=True).update(
-            revoked_at=now
-        )
+        AccessToken.objects.filter(app=app, account=account, user=user, revoked_at__isnull=True).update(revoked_at=now)
         if user is not None:
             RefreshToken.objects.filter(app=app, user=user, revoked_at__isnull=True).update(revoked_at=now)
     raw_access = _raw_token("eyJzYW5kYm94IjoiYWNjZXNzIn0")
@@ -95,11 +93,7 @@ def tokens_issue(
 
 def access_token_lookup(raw: str) -> AccessToken | None:
     """The live token for a raw bearer value: known, not revoked, not expired; else None."""
-    token = (
-        AccessToken.objects.select_related("account", "user", "app")
-        .filter(token_digest=token_digest(raw))
-        .first()
-    )
+    token = AccessToken.objects.select_related("account", "user", "app").filter(token_digest=token_digest(raw)).first()
     if token is None or token.revoked_at is not None or token.expires_at <= timezone.now():
         return None
     if not token.app.active:
