@@ -76,3 +76,15 @@ def redis_client() -> redis.Redis:
     """The process-wide Redis client (connection pool), starting the embedded server if needed."""
     ensure_embedded_redis()
     return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
+
+
+def stop_embedded_redis() -> None:
+    """Shut the embedded redis-server down (the demo does this on Ctrl-C); no-op for an external Redis."""
+    if not settings.EMBEDDED_REDIS:
+        return
+    socket_path = Path(settings.REDIS_URL.removeprefix("unix://"))
+    if _answers(socket_path):
+        try:
+            redis.Redis(unix_socket_path=str(socket_path), socket_timeout=2).shutdown(nosave=True)
+        except redis.ConnectionError:
+            pass  # the server closes the connection as it exits
