@@ -25,4 +25,3 @@ def request_connection(request: HttpRequest) -> ZoomConnection | None:
         setattr(request, _CACHE_ATTR, connection)
     cached: ZoomConnection | None = getattr(request, _CACHE_ATTR)
     return cached
-
