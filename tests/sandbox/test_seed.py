@@ -215,15 +215,21 @@ def test_if_empty_leaves_a_populated_account_alone() -> None:
     assert SandboxAccount.objects.get(name="Acme Corp").users.count() == 120
 
 
-@pytest.mark.django_db
-def test_if_empty_fills_an_account_without_users() -> None:
-    account = SandboxAccount.objects.create(name="Initech", vanity_domain="initech.example.com")
+def test_if_empty_fills_an_account_without_users_keeping_its_id_and_default_group(
+    make_sandbox_account: Callable[..., SandboxAccount],
+) -> None:
+    account = make_sandbox_account(name="Initech", vanity_domain="initech.example.com")
+    default_group = account.groups.get(is_default=True)
+
     output = seed(users=50, groups=5, account_name="Initech", if_empty=True)
 
     assert "Seeded" in output
-    account.refresh_from_db()
+    assert SandboxAccount.objects.get(name="Initech").zoom_id == account.zoom_id
     assert account.users.count() == 50
     assert account.users.filter(user_name="owner@initech.example.com", role=Role.OWNER).exists()
+    assert account.groups.count() == 5
+    assert list(account.groups.filter(is_default=True)) == [default_group]
+    assert default_group.members.count() == 50
 
 
 def test_seed_leaves_other_accounts_alone_and_refuses_their_domain(
@@ -239,6 +245,20 @@ def test_seed_leaves_other_accounts_alone_and_refuses_their_domain(
     seed(users=50, groups=3, account_name="Neighbour", domain="neighbour.example.com")
     assert snapshot(acme) == acme_before
     assert SandboxAccount.objects.get(name="Neighbour").users.count() == 50
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("users", "groups"), [(3, 1), (5, 2), (40, 3)])
+def test_tiny_accounts_still_have_an_owner_two_admins_and_their_groups(users: int, groups: int) -> None:
+    seed(users=users, groups=groups, domain="tiny.example.com")
+    account = SandboxAccount.objects.get(vanity_domain="tiny.example.com")
+
+    assert account.users.count() == users
+    assert account.groups.count() == groups
+    assert account.users.filter(role=Role.OWNER).count() == 1
+    assert set(account.users.filter(role=Role.ADMIN).values_list("status", flat=True)) == {UserStatus.ACTIVE}
+    assert account.users.filter(role=Role.ADMIN).count() == 2
+    assert account.groups.get(is_default=True).members.count() == users
 
 
 @pytest.mark.django_db

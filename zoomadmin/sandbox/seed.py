@@ -7,8 +7,8 @@ in the email domain, so such accounts can live in one database without their glo
 ids colliding.
 
 Tens of thousands of users must seed in well under a minute on SQLite and PostgreSQL, so rows are
-built in memory and written with `bulk_create` (users, groups and the membership table), in one
-transaction, with a fixed number of queries whatever the size.
+built in memory and written in bulk (users, groups, then the membership table: multi-row INSERTs,
+COPY on PostgreSQL), in one transaction, with no query per row (see `_insert_rows`).
 """
 
 from __future__ import annotations
