@@ -69,6 +69,8 @@ def test_roles_statuses_and_licenses_have_realistic_proportions() -> None:
     roles = Counter(u.role for u in users)
     assert roles[Role.OWNER] == 1
     assert roles[Role.ADMIN] == 4  # 0.2 % of 2,000
+    first_admin = min((u for u in users if u.role == Role.ADMIN), key=lambda u: u.pk)
+    assert first_admin.user_name == "admin@big.example.com"
     statuses = Counter(u.status for u in users)
     assert statuses[UserStatus.INACTIVE] == 60
     assert statuses[UserStatus.PENDING] == 40
