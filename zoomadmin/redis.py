@@ -6,6 +6,7 @@ process needs it; a file lock makes concurrent starters agree on a single server
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import subprocess
@@ -84,7 +85,6 @@ def stop_embedded_redis() -> None:
         return
     socket_path = Path(settings.REDIS_URL.removeprefix("unix://"))
     if _answers(socket_path):
-        try:
+        # The server closes the connection as it exits.
+        with contextlib.suppress(redis.ConnectionError):
             redis.Redis(unix_socket_path=str(socket_path), socket_timeout=2).shutdown(nosave=True)
-        except redis.ConnectionError:
-            pass  # the server closes the connection as it exits
