@@ -574,6 +574,7 @@ def account_seed(
         ]
         _insert_rows(model=SandboxGroup.members.through, rows=links)
 
+    _refresh_planner_statistics()
     status_counts = Counter(person.status for person in people)
     return SeedResult(
         account=account,
@@ -589,6 +590,16 @@ def account_seed(
         status_counts={status: status_counts.get(status, 0) for status in UserStatus.values},
         seconds=time.perf_counter() - started,
     )
+
+
+def _refresh_planner_statistics() -> None:
+    """After a bulk load PostgreSQL still believes the tables are tiny and would sort every SCIM page
+    on disk (measured: 64 s instead of 27 s to page through 50,000 users); ANALYZE tells it the truth."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in (SandboxUser, SandboxGroup, SandboxGroup.members.through):
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 # Fields whose Python values the database driver cannot take as they are.
