@@ -12,7 +12,7 @@ from typing import Any
 import httpx2
 import pytest
 
-from tests.zoom.test_client_users import FixedTokens, make_client  # noqa: F401  (fixture)
+from tests.zoom.support import FixedTokens
 from zoomadmin.sandbox.models import AccessToken, OAuthApp, Role, SandboxAccount, SandboxUser, token_digest
 from zoomadmin.sandbox.tokens import tokens_issue
 from zoomadmin.sandbox.transport import sandbox_transport
@@ -67,7 +67,7 @@ def revoke_access(raw: str) -> None:
 def test_expired_token_is_refreshed_once_and_the_call_succeeds(
     sandbox_app: OAuthApp,
     sandbox_owner: SandboxUser,
-    make_client: Callable[..., ZoomClient],  # noqa: F811
+    make_client: Callable[..., ZoomClient],
 ) -> None:
     access, refresh = issue_pair(sandbox_app, sandbox_owner)
     revoke_access(access)
@@ -82,7 +82,7 @@ def test_expired_token_is_refreshed_once_and_the_call_succeeds(
 def test_dead_refresh_token_is_unauthorized(
     sandbox_app: OAuthApp,
     sandbox_owner: SandboxUser,
-    make_client: Callable[..., ZoomClient],  # noqa: F811
+    make_client: Callable[..., ZoomClient],
 ) -> None:
     access, _refresh = issue_pair(sandbox_app, sandbox_owner)
     revoke_access(access)
@@ -96,7 +96,7 @@ def test_dead_refresh_token_is_unauthorized(
 
 def test_token_refused_again_after_refresh_is_unauthorized(
     sandbox_owner: SandboxUser,
-    make_client: Callable[..., ZoomClient],  # noqa: F811
+    make_client: Callable[..., ZoomClient],
 ) -> None:
     class StillBad:
         def access_token(self) -> str:
@@ -115,7 +115,7 @@ def test_missing_scope_is_forbidden_without_refresh(
     sandbox_account: SandboxAccount,
     sandbox_owner: SandboxUser,
     make_token: Callable[..., str],
-    make_client: Callable[..., ZoomClient],  # noqa: F811
+    make_client: Callable[..., ZoomClient],
 ) -> None:
     # FixedTokens fails the test if a refresh is attempted: a refresh cannot add a scope.
     client = make_client(FixedTokens(make_token(sandbox_account, sandbox_owner, scopes="user:read:user")))
@@ -129,7 +129,7 @@ def test_sso_disabled_is_invalid_with_zooms_sentence(
     make_sandbox_account: Callable[..., SandboxAccount],
     make_sandbox_user: Callable[..., SandboxUser],
     make_token: Callable[..., str],
-    make_client: Callable[..., ZoomClient],  # noqa: F811
+    make_client: Callable[..., ZoomClient],
 ) -> None:
     account = make_sandbox_account(sso_enabled=False)
     owner = make_sandbox_user(account, role=Role.OWNER)
@@ -142,7 +142,7 @@ def test_zoom_429_is_rate_limited_and_slows_our_limiter(
     make_sandbox_account: Callable[..., SandboxAccount],
     make_sandbox_user: Callable[..., SandboxUser],
     make_token: Callable[..., str],
-    make_client: Callable[..., ZoomClient],  # noqa: F811
+    make_client: Callable[..., ZoomClient],
 ) -> None:
     account = make_sandbox_account(rate_limits_enabled=True, plan="free")
     owner = make_sandbox_user(account, role=Role.OWNER)
@@ -171,7 +171,7 @@ def test_server_errors_and_gateway_timeouts_are_unavailable(
     make_sandbox_account: Callable[..., SandboxAccount],
     make_sandbox_user: Callable[..., SandboxUser],
     make_token: Callable[..., str],
-    make_client: Callable[..., ZoomClient],  # noqa: F811
+    make_client: Callable[..., ZoomClient],
 ) -> None:
     account = make_sandbox_account(**knobs)
     owner = make_sandbox_user(account, role=Role.OWNER)
@@ -198,7 +198,7 @@ def _network(error: type[httpx2.TransportError]) -> httpx2.BaseTransport:
 def test_timeouts_and_connection_errors_are_unavailable(
     error: type[httpx2.TransportError],
     words: str,
-    make_client: Callable[..., ZoomClient],  # noqa: F811
+    make_client: Callable[..., ZoomClient],
 ) -> None:
     client = make_client(FixedTokens("token-that-must-not-leak"), transport=_network(error))
     with pytest.raises(Unavailable) as caught:
@@ -251,7 +251,7 @@ def test_real_read_timeout_is_unavailable(silent_server: str) -> None:
     assert caught.value.detail == "ReadTimeout"
 
 
-def test_unreadable_success_is_unavailable(make_client: Callable[..., ZoomClient]) -> None:  # noqa: F811
+def test_unreadable_success_is_unavailable(make_client: Callable[..., ZoomClient]) -> None:
     transport = httpx2.MockTransport(lambda request: httpx2.Response(200, text="<html>maintenance</html>"))
     with pytest.raises(Unavailable) as caught:
         make_client(FixedTokens("t"), transport=transport).get_user("abc")
@@ -278,7 +278,7 @@ def test_retry_after_parsing(headers: dict[str, str], seconds: float | None) -> 
     assert retry_after_seconds(httpx2.Headers(headers), now=NOW) == seconds
 
 
-def test_429_without_headers_waits_one_second(make_client: Callable[..., ZoomClient]) -> None:  # noqa: F811
+def test_429_without_headers_waits_one_second(make_client: Callable[..., ZoomClient]) -> None:
     transport = httpx2.MockTransport(
         lambda request: httpx2.Response(429, json={"code": 429, "message": "Too Many Requests"})
     )

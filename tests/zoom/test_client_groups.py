@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.zoom.test_client_users import FixedTokens, make_client  # noqa: F401  (fixture)
+from tests.zoom.support import FixedTokens
 from zoomadmin.sandbox.models import SandboxAccount, SandboxGroup, SandboxUser
 from zoomadmin.zoom import filters
 from zoomadmin.zoom.client import ZoomClient
@@ -18,7 +18,7 @@ def client(
     sandbox_account: SandboxAccount,
     sandbox_owner: SandboxUser,
     make_token: Callable[..., str],
-    make_client: Callable[..., ZoomClient],  # noqa: F811
+    make_client: Callable[..., ZoomClient],
 ) -> ZoomClient:
     return make_client(FixedTokens(make_token(sandbox_account, sandbox_owner)))
 

@@ -9,6 +9,7 @@ from typing import Any
 import httpx2
 import pytest
 
+from tests.zoom.support import SANDBOX, FixedTokens
 from zoomadmin.sandbox.models import Role, SandboxAccount, SandboxGroup, SandboxUser, UserStatus
 from zoomadmin.sandbox.transport import sandbox_transport
 from zoomadmin.zoom import filters
@@ -22,40 +23,6 @@ from zoomadmin.zoom.models import (
     user_build,
 )
 from zoomadmin.zoom.ratelimit import default_limiter
-
-SANDBOX = "http://sandbox.test"
-
-
-class FixedTokens:
-    """The token source of a connection whose token is still good."""
-
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    def access_token(self) -> str:
-        return self.token
-
-    def refreshed_access_token(self, rejected: str) -> str:
-        raise AssertionError("a good token must not need a refresh")
-
-
-@pytest.fixture
-def make_client() -> Callable[..., ZoomClient]:
-    """A ZoomClient to the in-process sandbox with the real Redis limiter (own bucket per client)."""
-
-    def make(tokens: Any, **kwargs: Any) -> ZoomClient:
-        kwargs.setdefault("transport", sandbox_transport())
-        kwargs.setdefault("plan", "business")
-        kwargs.setdefault("wait_for_slot", True)
-        return ZoomClient(
-            api_base_url=SANDBOX,
-            account_id=kwargs.pop("account_id", f"test-{uuid.uuid4().hex}"),
-            tokens=tokens,
-            limiter=default_limiter(),
-            **kwargs,
-        )
-
-    return make
 
 
 @pytest.fixture

@@ -9,23 +9,13 @@ from collections.abc import Callable
 import httpx2
 import pytest
 
+from tests.zoom.support import FixedTokens
 from tests.zoom.test_ratelimit import take_all
 from zoomadmin.sandbox.models import Role, SandboxAccount, SandboxUser
 from zoomadmin.sandbox.transport import sandbox_transport
 from zoomadmin.zoom.client import ZoomClient
 from zoomadmin.zoom.errors import RateLimited
 from zoomadmin.zoom.ratelimit import default_limiter
-
-
-class Token:
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    def access_token(self) -> str:
-        return self.token
-
-    def refreshed_access_token(self, rejected: str) -> str:
-        raise AssertionError("a good token must not need a refresh")
 
 
 def test_a_zoom_429_slows_our_bucket_for_every_caller(
@@ -43,7 +33,7 @@ def test_a_zoom_429_slows_our_bucket_for_every_caller(
         api_base_url="http://sandbox.test",
         account_id=our_id,
         plan="free",
-        tokens=Token(token),
+        tokens=FixedTokens(token),
         limiter=limiter,
         wait_for_slot=False,
         transport=sandbox_transport(),

@@ -19,12 +19,11 @@ from django.views.decorators.csrf import csrf_exempt
 
 from zoomadmin.sandbox import auth, faults, ratelimit
 from zoomadmin.sandbox.models import AccessToken, SandboxAccount, SandboxUser
+from zoomadmin.sandbox.ratelimit import HEAVY, LIGHT, MEDIUM, RESOURCE_INTENSIVE
+
+__all__ = ["HEAVY", "LIGHT", "MEDIUM", "RESOURCE_INTENSIVE", "ApiContext", "ScimError", "ZoomApiError", "api_view"]
 
 SCIM_ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
-LIGHT = "Light"
-MEDIUM = "Medium"
-HEAVY = "Heavy"
-RESOURCE_INTENSIVE = "Resource-intensive"
 # Every SCIM2 operation needs one of these (classic or granular name).
 SCIM_SCOPES = ("scim2", "scim2:admin")
 # Zoom caps PATCH bodies at 100,000 characters.

@@ -43,6 +43,8 @@ DAILY_MESSAGE = (
 KEY_PREFIX = "sandbox:rl:"
 
 # Requests per window, by plan and label (§3.2). Resource-intensive counts per minute.
+# Deliberately not shared with zoomadmin.zoom.plans: the emulator and the client each transcribe
+# the reference, so a slip in one shows up in the tests that run the other against it.
 WINDOW_LIMITS: dict[str, dict[str, int]] = {
     Plan.FREE: {LIGHT: 4, MEDIUM: 2, HEAVY: 1, RESOURCE_INTENSIVE: 10},
     Plan.PRO: {LIGHT: 30, MEDIUM: 20, HEAVY: 10, RESOURCE_INTENSIVE: 10},

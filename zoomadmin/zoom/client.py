@@ -49,7 +49,7 @@ from zoomadmin.zoom.models import (
 )
 from zoomadmin.zoom.plans import LIGHT, MEDIUM
 from zoomadmin.zoom.ratelimit import RateLimiter
-from zoomadmin.zoom.transport import default_timeout, default_transport, user_agent
+from zoomadmin.zoom.transport import default_timeout, default_transport, json_object, user_agent
 
 logger = logging.getLogger(__name__)
 
@@ -425,23 +425,15 @@ def _patch_body(resource: type[ZoomUser | ZoomGroup], operations: list[dict[str,
     return patch.model_dump(scim_ctx=Context.RESOURCE_PATCH_REQUEST)
 
 
-def _json_object(response: httpx2.Response) -> dict[str, Any]:
-    try:
-        data = response.json()
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def _gateway_code(response: httpx2.Response) -> int | None:
     """Zoom's gateway error `code` (`{"code": 124, "message": ...}`), if the body has one."""
-    code = _json_object(response).get("code")
+    code = json_object(response).get("code")
     return code if isinstance(code, int) else None
 
 
 def _detail(response: httpx2.Response) -> str:
     """What Zoom said, from a SCIM Error body (`detail`) or a gateway body (`message`)."""
-    data = _json_object(response)
+    data = json_object(response)
     if "detail" in data:
         try:
             return error_parse(data).detail or ""

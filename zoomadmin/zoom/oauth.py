@@ -23,7 +23,7 @@ from authlib.integrations.httpx_client import OAuthError as AuthlibOAuthError
 
 from zoomadmin.zoom.client import retry_after_seconds
 from zoomadmin.zoom.errors import Invalid, RateLimited, Unauthorized, Unavailable
-from zoomadmin.zoom.transport import default_timeout, default_transport, user_agent
+from zoomadmin.zoom.transport import default_timeout, default_transport, json_object, user_agent
 
 logger = logging.getLogger(__name__)
 
@@ -158,7 +158,7 @@ def _check(response: httpx2.Response, *, what: str, dead_grant: bool) -> None:
     if response.is_success:
         return
     status = response.status_code
-    body = _json_object(response)
+    body = json_object(response)
     error = str(body.get("error") or "")
     # Zoom explains in `reason`; RFC 6749 servers in `error_description`.
     reason = str(body.get("reason") or body.get("error_description") or body.get("message") or "")
@@ -222,11 +222,3 @@ def _token_set(token: dict[str, Any]) -> TokenSet:
         expires_at=moment,
         scope=str(token.get("scope") or ""),
     )
-
-
-def _json_object(response: httpx2.Response) -> dict[str, Any]:
-    try:
-        data = response.json()
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}

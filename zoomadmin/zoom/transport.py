@@ -10,7 +10,7 @@ import importlib.metadata
 import tomllib
 from collections.abc import Callable
 from functools import cache
-from typing import cast
+from typing import Any, cast
 
 import httpx2
 from django.conf import settings
@@ -46,3 +46,12 @@ def user_agent() -> str:
         with (settings.BASE_DIR / "pyproject.toml").open("rb") as file:
             version = str(tomllib.load(file)["project"]["version"])
     return f"zoomadmin/{version}"
+
+
+def json_object(response: httpx2.Response) -> dict[str, Any]:
+    """The response's JSON object, or {} for an empty, non-JSON or non-object body."""
+    try:
+        data = response.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
