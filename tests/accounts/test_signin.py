@@ -131,6 +131,20 @@ def test_expired_code_asks_to_try_again(visitor: Client, zoom_browser: Client, a
     assert not ZoomConnection.objects.exists()
 
 
+def test_refused_client_secret_is_reported_as_such(
+    settings: Any, visitor: Client, zoom_browser: Client, admin_a: SandboxUser
+) -> None:
+    started = visitor.post("/login")
+    location = consent(zoom_browser, started["Location"], admin_a)
+    settings.ZOOM_CLIENT_SECRET = "not-the-secret"
+    page = visitor.get(callback_path(location))
+    body = page.content.decode()
+    # Not "the code expired, start again": no sign-in can work until the operator fixes the secret.
+    assert "check ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET" in body
+    assert "codes live five minutes" not in body
+    assert not ZoomConnection.objects.exists()
+
+
 def test_reused_code_asks_to_try_again(visitor: Client, zoom_browser: Client, admin_a: SandboxUser) -> None:
     first = visitor.post("/login")
     location = consent(zoom_browser, first["Location"], admin_a)

@@ -272,6 +272,11 @@ NOW = datetime(2025, 1, 19, 23, 59, 0, tzinfo=UTC)
         ({"Retry-After": "3", "X-RateLimit-Reset": str(int(NOW.timestamp()) + 50)}, 3.0),
         ({}, None),
         ({"Retry-After": "soon"}, None),
+        # Numbers that cannot be waited for, and waits beyond Zoom's longest (daily) limit.
+        ({"Retry-After": "inf"}, None),
+        ({"Retry-After": "1e400"}, None),
+        ({"X-RateLimit-Reset": "Infinity"}, None),
+        ({"Retry-After": "2099-01-01T00:00:00Z"}, 86_400.0),
     ],
 )
 def test_retry_after_parsing(headers: dict[str, str], seconds: float | None) -> None:
@@ -286,3 +291,29 @@ def test_429_without_headers_waits_one_second(make_client: Callable[..., ZoomCli
         make_client(FixedTokens("t"), transport=transport).get_user("abc")
     assert caught.value.retry_after == 1.0
     assert caught.value.detail == "Too Many Requests"
+
+
+def test_429_with_an_infinite_retry_after_is_rate_limited(make_client: Callable[..., ZoomClient]) -> None:
+    transport = httpx2.MockTransport(
+        lambda request: httpx2.Response(429, headers={"Retry-After": "Infinity"}, json={"code": 429, "message": "x"})
+    )
+    with pytest.raises(RateLimited) as caught:
+        make_client(FixedTokens("t"), transport=transport).get_user("abc")
+    assert caught.value.retry_after == 1.0
+    assert "try again in 1 second" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "detail": "x" * 200_000, "status": 400},
+        {"code": 300, "message": "x" * 200_000},
+    ],
+)
+def test_a_huge_error_detail_is_cut_short(make_client: Callable[..., ZoomClient], body: dict[str, Any]) -> None:
+    transport = httpx2.MockTransport(lambda request: httpx2.Response(400, json=body))
+    with pytest.raises(Invalid) as caught:
+        make_client(FixedTokens("t"), transport=transport).get_user("abc")
+    assert caught.value.message.startswith("Zoom rejected the request: xxx")
+    assert len(caught.value.message) < 600
+    assert len(caught.value.detail) <= 500

@@ -168,6 +168,22 @@ def test_oauth_server_errors_and_timeouts_are_unavailable(settings: Any, config:
     assert "in time" in caught.value.message
 
 
+def test_a_huge_token_error_is_cut_short(settings: Any, config: oauth.OAuthConfig) -> None:
+    settings.ZOOM_HTTP_TRANSPORT = "tests.zoom.test_oauth.verbose_transport"
+    with pytest.raises(Invalid) as caught:
+        oauth.exchange_code(config, code="c", code_verifier="v" * 43)
+    assert caught.value.message.startswith("Zoom refused to get a token: yyy")
+    assert len(caught.value.message) < 600
+    assert len(caught.value.detail) < 600
+
+
+def verbose_transport() -> httpx2.BaseTransport:
+    """A token endpoint whose refusal explains itself at great length."""
+    return httpx2.MockTransport(
+        lambda request: httpx2.Response(400, json={"error": "invalid_request", "reason": "y" * 200_000})
+    )
+
+
 def failing_transport() -> httpx2.BaseTransport:
     """Zoom's OAuth server having a bad day (a third party, not our code)."""
     return httpx2.MockTransport(lambda request: httpx2.Response(503, text="<html>Service Unavailable</html>"))

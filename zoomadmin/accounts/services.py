@@ -12,6 +12,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from http import HTTPStatus
 from typing import Any, Literal
 
 from django.conf import settings
@@ -184,6 +185,9 @@ def signin_complete(*, session: SessionBase, state: str, code: str, error: str, 
     except Unavailable as exc:
         raise SignInZoomUnavailable("Zoom did not answer the sign-in in time. Try again in a minute.") from exc
     except ZoomError as exc:
+        if exc.status == HTTPStatus.UNAUTHORIZED:
+            # Our client id or secret was refused: retrying cannot help until the operator fixes them.
+            raise SignInCodeRejected(exc.message) from exc
         raise SignInCodeRejected(
             "Zoom refused the sign-in code: it has expired (codes live five minutes) or was used already. "
             "Start the sign-in again."

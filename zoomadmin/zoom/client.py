@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import math
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
@@ -61,6 +62,11 @@ CODE_INVALID_TOKEN = 124
 CODE_MISSING_SCOPE = 4711
 # When Zoom says 429 without saying for how long.
 DEFAULT_RETRY_AFTER = 1.0
+# Zoom's longest limit is daily (reset at 00:00 UTC): a longer wait is a broken header, and obeying
+# it would block the account's shared bucket, in every process, for that long.
+MAX_RETRY_AFTER = 86_400.0
+# Zoom's error text goes into messages, logs and the audit trail: a runaway body must not.
+MAX_DETAIL_CHARS = 500
 
 
 class TokenSource(Protocol):
@@ -436,11 +442,11 @@ def _detail(response: httpx2.Response) -> str:
     data = json_object(response)
     if "detail" in data:
         try:
-            return error_parse(data).detail or ""
+            return (error_parse(data).detail or "")[:MAX_DETAIL_CHARS]
         except pydantic.ValidationError:
-            return str(data.get("detail") or "")
+            return str(data.get("detail") or "")[:MAX_DETAIL_CHARS]
     message = data.get("message") or data.get("reason") or ""
-    return str(message)
+    return str(message)[:MAX_DETAIL_CHARS]
 
 
 def _seconds(wait: float) -> str:
@@ -451,27 +457,35 @@ def retry_after_seconds(headers: httpx2.Headers, *, now: datetime | None = None)
     """Seconds to wait from a 429's headers, or None when they do not say.
 
     `Retry-After` may hold seconds, an ISO-8601 time (Zoom's daily limit: `2025-01-20T00:00:00Z`)
-    or an HTTP date; `X-RateLimit-Reset` a Unix time. A time in the past means "now" (0 s).
+    or an HTTP date; `X-RateLimit-Reset` a Unix time. A time in the past means "now" (0 s); a wait
+    is never longer than a day (`MAX_RETRY_AFTER`); a non-finite number ("inf") gives None.
     """
     now = now or datetime.now(tz=UTC)
     value = headers.get("Retry-After", "").strip()
     if value:
         try:
-            return max(0.0, float(value))
+            return _bounded(float(value))
         except ValueError:
             pass
         moment = _parse_time(value)
         if moment is not None:
-            return max(0.0, (moment - now).total_seconds())
+            return _bounded((moment - now).total_seconds())
     reset = headers.get("X-RateLimit-Reset", "").strip()
     if reset:
         try:
-            return max(0.0, float(reset) - now.timestamp())
+            return _bounded(float(reset) - now.timestamp())
         except ValueError:
             moment = _parse_time(reset)
             if moment is not None:
-                return max(0.0, (moment - now).total_seconds())
+                return _bounded((moment - now).total_seconds())
     return None
+
+
+def _bounded(seconds: float) -> float | None:
+    # "inf"/"nan" parse as floats but cannot be waited for (round(inf) raises OverflowError).
+    if not math.isfinite(seconds):
+        return None
+    return min(MAX_RETRY_AFTER, max(0.0, seconds))
 
 
 def _parse_time(value: str) -> datetime | None:

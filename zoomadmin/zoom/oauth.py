@@ -21,7 +21,7 @@ import httpx2
 from authlib.integrations.httpx_client import OAuth2Client
 from authlib.integrations.httpx_client import OAuthError as AuthlibOAuthError
 
-from zoomadmin.zoom.client import retry_after_seconds
+from zoomadmin.zoom.client import MAX_DETAIL_CHARS, retry_after_seconds
 from zoomadmin.zoom.errors import Invalid, RateLimited, Unauthorized, Unavailable
 from zoomadmin.zoom.transport import default_timeout, default_transport, json_object, user_agent
 
@@ -159,9 +159,9 @@ def _check(response: httpx2.Response, *, what: str, dead_grant: bool) -> None:
         return
     status = response.status_code
     body = json_object(response)
-    error = str(body.get("error") or "")
+    error = str(body.get("error") or "")[:MAX_DETAIL_CHARS]
     # Zoom explains in `reason`; RFC 6749 servers in `error_description`.
-    reason = str(body.get("reason") or body.get("error_description") or body.get("message") or "")
+    reason = str(body.get("reason") or body.get("error_description") or body.get("message") or "")[:MAX_DETAIL_CHARS]
     detail = f"{error}: {reason}" if error and reason else error or reason or f"HTTP {status}"
     logger.info("Zoom OAuth refused to %s: %s %s", what, status, detail)
     if status == httpx2.codes.TOO_MANY_REQUESTS:
