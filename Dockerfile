@@ -24,4 +24,4 @@ RUN SECRET_KEY=build-only FIELD_ENCRYPTION_KEY=YnVpbGQtb25seS1rZXktMzItYnl0ZXMtb
 
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "zoomadmin.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "python:zoomadmin.gunicorn", "zoomadmin.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4"]

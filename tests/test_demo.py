@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -76,7 +77,14 @@ def test_demo_starts_the_sandbox_worker_and_dashboard(demo: dict) -> None:
 
     # Sign in with Zoom: the dashboard sends the browser to the sandbox's consent page.
     with httpx2.Client(timeout=10) as browser:
-        start = browser.get(f"{demo['dashboard']}/login?start=1")
+        page = browser.get(f"{demo['dashboard']}/login")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+        assert token, page.text
+        start = browser.post(
+            f"{demo['dashboard']}/login",
+            data={"csrfmiddlewaretoken": token.group(1)},
+            headers={"Referer": f"{demo['dashboard']}/login"},
+        )
         assert start.status_code == 302
         authorize = start.headers["location"]
         assert authorize.startswith(f"{demo['sandbox']}/oauth/authorize?")

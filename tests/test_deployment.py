@@ -39,7 +39,8 @@ def test_compose_has_the_stack_and_runs_real_entry_points() -> None:
     services = _compose()["services"]
     assert {"postgres", "redis", "migrate", "web", "worker", "beat", "sandbox"} <= set(services)
     web = services["web"]["command"]
-    assert web[:2] == ["gunicorn", "zoomadmin.wsgi"]
+    assert web[:4] == ["gunicorn", "-c", "python:zoomadmin.gunicorn", "zoomadmin.wsgi"]
+    assert services["sandbox"]["command"][:4] == web[:4]
     assert callable(import_string("zoomadmin.wsgi.application"))
     celery_app = import_string("zoomadmin.celery_app")
     for name in ("worker", "beat"):
@@ -66,7 +67,7 @@ def test_dockerfile_copies_what_exists_and_serves_the_same_app() -> None:
         for source in match.group(1).split():
             assert (ROOT / source).exists(), f"Dockerfile copies missing {source}"
     assert "python:3.12" in dockerfile
-    assert '"gunicorn", "zoomadmin.wsgi"' in dockerfile
+    assert '"gunicorn", "-c", "python:zoomadmin.gunicorn", "zoomadmin.wsgi"' in dockerfile
 
 
 def test_sandbox_urlconf_serves_zoom_urls() -> None:
@@ -76,3 +77,13 @@ def test_sandbox_urlconf_serves_zoom_urls() -> None:
 
     match = resolve("/scim2/Users", urlconf="zoomadmin.sandbox.urls")
     assert match.func.__module__.startswith("zoomadmin.sandbox")
+
+
+def test_access_logs_never_carry_query_strings() -> None:
+    # The OAuth callback's query string holds the sign-in code and state.
+    from zoomadmin import gunicorn
+
+    assert gunicorn.accesslog == "-"
+    assert "%(U)s" in gunicorn.access_log_format
+    for atom in ("%(r)s", "%(q)s", "%({"):
+        assert atom not in gunicorn.access_log_format

@@ -34,18 +34,26 @@ def test_signed_out_home_is_a_landing_page(visitor: Client) -> None:
     assert "Your Zoom accounts" not in body
 
 
+def test_starting_a_sign_in_is_a_csrf_checked_post(visitor: Client) -> None:
+    # A GET never starts a flow (nothing is written to the session from a link on another site).
+    assert visitor.get("/login?start=1").status_code == 200
+    assert "zoom_signin_flows" not in visitor.session
+    strict = Client(enforce_csrf_checks=True)
+    assert strict.post("/login").status_code == 403
+
+
 def test_sign_in_redirects_to_zoom_with_state_and_pkce(visitor: Client) -> None:
-    for started in (visitor.post("/login"), visitor.get("/login?start=1")):
-        assert started.status_code == 302
-        url = urlsplit(started["Location"])
-        query = {key: values[0] for key, values in parse_qs(url.query).items()}
-        assert (url.scheme, url.hostname, url.path) == ("http", "sandbox.test", "/oauth/authorize")
-        assert query["response_type"] == "code"
-        assert query["client_id"] == "test-client-id"
-        assert query["redirect_uri"] == "http://testserver/accounts/callback"
-        assert query["code_challenge_method"] == "S256"
-        assert len(query["code_challenge"]) == 43
-        assert len(query["state"]) >= 32
+    started = visitor.post("/login")
+    assert started.status_code == 302
+    url = urlsplit(started["Location"])
+    query = {key: values[0] for key, values in parse_qs(url.query).items()}
+    assert (url.scheme, url.hostname, url.path) == ("http", "sandbox.test", "/oauth/authorize")
+    assert query["response_type"] == "code"
+    assert query["client_id"] == "test-client-id"
+    assert query["redirect_uri"] == "http://testserver/accounts/callback"
+    assert query["code_challenge_method"] == "S256"
+    assert len(query["code_challenge"]) == 43
+    assert len(query["state"]) >= 32
 
 
 def test_admin_signs_in_and_sees_their_account(

@@ -6,7 +6,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx2
@@ -18,7 +18,7 @@ from zoomadmin.sandbox.tokens import tokens_issue
 from zoomadmin.sandbox.transport import sandbox_transport
 from zoomadmin.zoom import oauth
 from zoomadmin.zoom.client import ZoomClient, retry_after_seconds
-from zoomadmin.zoom.errors import Forbidden, Invalid, RateLimited, Unauthorized, Unavailable
+from zoomadmin.zoom.errors import Forbidden, Invalid, RateLimited, Unauthorized, Unavailable, wait_in_words
 from zoomadmin.zoom.models import user_build
 from zoomadmin.zoom.ratelimit import default_limiter
 
@@ -317,3 +317,35 @@ def test_a_huge_error_detail_is_cut_short(make_client: Callable[..., ZoomClient]
     assert caught.value.message.startswith("Zoom rejected the request: xxx")
     assert len(caught.value.message) < 600
     assert len(caught.value.detail) <= 500
+
+
+def test_a_daily_limit_says_how_long_in_hours(make_client: Callable[..., ZoomClient]) -> None:
+    # Zoom's daily 429 names the next UTC midnight; the admin reads hours, not 40,000 seconds.
+    midnight = (datetime.now(tz=UTC) + timedelta(hours=11, minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    transport = httpx2.MockTransport(
+        lambda request: httpx2.Response(
+            429,
+            headers={"Retry-After": midnight, "X-RateLimit-Type": "Daily-limit"},
+            json={"code": 429, "message": "You have reached the maximum daily rate limit for this API."},
+        )
+    )
+    with pytest.raises(RateLimited) as caught:
+        make_client(FixedTokens("t"), transport=transport).get_user("abc")
+    assert caught.value.message == "Zoom's rate limit for this account is used up; try again in 12 hours."
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (0.2, "1 second"),
+        (1, "1 second"),
+        (40.1, "41 seconds"),
+        (119, "119 seconds"),
+        (120, "2 minutes"),
+        (7199, "120 minutes"),
+        (7200, "2 hours"),
+        (41_400, "12 hours"),
+    ],
+)
+def test_waits_are_said_in_words(seconds: float, words: str) -> None:
+    assert wait_in_words(seconds) == words

@@ -196,3 +196,20 @@ def hanging_transport() -> httpx2.BaseTransport:
         raise httpx2.ReadTimeout("timed out", request=request)
 
     return httpx2.MockTransport(handler)
+
+
+def stale_refresh_transport() -> httpx2.BaseTransport:
+    """A token endpoint refusing a stale refresh token with `invalid_request`, as seen on Zoom."""
+    return httpx2.MockTransport(
+        lambda request: httpx2.Response(400, json={"reason": "Invalid Token!", "error": "invalid_request"})
+    )
+
+
+def test_a_refused_refresh_means_sign_in_again_whatever_the_error_value(
+    settings: Any, config: oauth.OAuthConfig
+) -> None:
+    settings.ZOOM_HTTP_TRANSPORT = "tests.zoom.test_oauth.stale_refresh_transport"
+    with pytest.raises(Unauthorized) as caught:
+        oauth.refresh(config, refresh_token="r")
+    assert "Sign in with Zoom again" in caught.value.message
+    assert caught.value.detail == "invalid_request: Invalid Token!"

@@ -48,8 +48,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
-    """GET: the sign-in page. POST (or GET ?start=1): off to Zoom's consent page."""
-    if request.method == "POST" or request.GET.get("start") == "1":
+    """GET: the sign-in page. POST (CSRF-checked, it writes the session): off to Zoom's consent page."""
+    if request.method == "POST":
         url = services.signin_start(session=request.session, purpose="login", redirect_uri=_redirect_uri(request))
         return redirect(url)
     return render(request, "accounts/login.html")
@@ -58,8 +58,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def link(request: HttpRequest) -> HttpResponse:
-    """Link another Zoom account (or sign in again to one) to the signed-in person."""
-    if request.method == "POST" or request.GET.get("start") == "1":
+    """Link another Zoom account (or sign in again to one) to the signed-in person (POST starts it)."""
+    if request.method == "POST":
         url = services.signin_start(session=request.session, purpose="link", redirect_uri=_redirect_uri(request))
         return redirect(url)
     return render(request, "accounts/link.html")

@@ -35,6 +35,7 @@ from zoomadmin.zoom.errors import (
     Unauthorized,
     Unavailable,
     ZoomError,
+    wait_in_words,
 )
 from zoomadmin.zoom.models import (
     ZoomGroup,
@@ -325,7 +326,7 @@ class ZoomClient:
             self._limiter.penalize(account_id=self.account_id, plan=self.plan, label=label, retry_after=header_wait)
             wait = DEFAULT_RETRY_AFTER if header_wait is None else header_wait
             return RateLimited(
-                f"Zoom's rate limit for this account is used up; try again in {_seconds(wait)}.",
+                f"Zoom's rate limit for this account is used up; try again in {wait_in_words(wait)}.",
                 retry_after=wait,
                 detail=detail,
             )
@@ -447,10 +448,6 @@ def _detail(response: httpx2.Response) -> str:
             return str(data.get("detail") or "")[:MAX_DETAIL_CHARS]
     message = data.get("message") or data.get("reason") or ""
     return str(message)[:MAX_DETAIL_CHARS]
-
-
-def _seconds(wait: float) -> str:
-    return "1 second" if wait <= 1 else f"{round(wait)} seconds"
 
 
 def retry_after_seconds(headers: httpx2.Headers, *, now: datetime | None = None) -> float | None:

@@ -6,6 +6,18 @@ Each carries `message`, a sentence fit to show an admin, plus Zoom's own `detail
 
 from __future__ import annotations
 
+import math
+
+
+def wait_in_words(seconds: float) -> str:
+    """A wait as a person would say it, rounded up: "1 second", "40 seconds", "3 minutes", "5 hours"."""
+    whole = max(1, math.ceil(seconds))
+    if whole < 120:
+        return "1 second" if whole == 1 else f"{whole} seconds"
+    if whole < 2 * 3600:
+        return f"{math.ceil(whole / 60)} minutes"
+    return f"{math.ceil(whole / 3600)} hours"
+
 
 class ZoomError(Exception):
     """Base class: Zoom (or the way to it) refused or failed a request."""

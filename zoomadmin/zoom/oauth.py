@@ -173,15 +173,17 @@ def _check(response: httpx2.Response, *, what: str, dead_grant: bool) -> None:
             detail=detail,
             status=status,
         )
-    if dead_grant and error == "invalid_grant":
-        raise Unauthorized(
-            "Zoom no longer accepts this sign-in (it was revoked, replaced or has expired). Sign in with Zoom again.",
-            detail=detail,
-            status=status,
-        )
     if error == "invalid_client" or status == httpx2.codes.UNAUTHORIZED:
         raise Invalid(
             "Zoom does not recognise this installation's OAuth app: check ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET.",
+            detail=detail,
+            status=status,
+        )
+    if dead_grant:
+        # Zoom's `error` for a stale refresh token is UNCONFIRMED (`invalid_grant` and `invalid_request`
+        # both seen): any other 4xx means this grant is unusable and the admin must sign in again.
+        raise Unauthorized(
+            "Zoom no longer accepts this sign-in (it was revoked, replaced or has expired). Sign in with Zoom again.",
             detail=detail,
             status=status,
         )

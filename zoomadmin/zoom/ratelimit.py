@@ -27,7 +27,6 @@ expire by themselves.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 
@@ -35,7 +34,7 @@ from django.conf import settings
 from redis import Redis
 
 from zoomadmin.redis import redis_client
-from zoomadmin.zoom.errors import RateLimited
+from zoomadmin.zoom.errors import RateLimited, wait_in_words
 from zoomadmin.zoom.plans import Budget, plan_budget
 
 KEY_PREFIX = "zoomadmin:rl:"
@@ -154,22 +153,12 @@ def _keys(account_id: str, budget: Budget) -> _Keys:
     )
 
 
-def _in_words(seconds: float) -> str:
-    """A wait as a person would say it, rounded up: "1 second", "40 seconds", "3 minutes", "5 hours"."""
-    whole = max(1, math.ceil(seconds))
-    if whole < 120:
-        return "1 second" if whole == 1 else f"{whole} seconds"
-    if whole < 2 * 3600:
-        return f"{math.ceil(whole / 60)} minutes"
-    return f"{math.ceil(whole / 3600)} hours"
-
-
 def _refusal(reason: str, retry_after: float, budget: Budget) -> RateLimited:
     if reason == "daily":
-        message = f"Zoom's daily rate limit for this account is used up; try again in {_in_words(retry_after)}."
+        message = f"Zoom's daily rate limit for this account is used up; try again in {wait_in_words(retry_after)}."
         detail = f"daily budget of {budget.daily} {budget.daily_group} requests spent"
     else:
-        message = f"Zoom's rate limit for this account is busy; try again in {_in_words(retry_after)}."
+        message = f"Zoom's rate limit for this account is busy; try again in {wait_in_words(retry_after)}."
         detail = (
             "slowed down after Zoom answered 429"
             if reason == "blocked"
