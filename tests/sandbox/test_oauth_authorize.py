@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -14,7 +15,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from zoomadmin.sandbox.models import AuthorizationCode, OAuthApp, SandboxUser, UserStatus
+from zoomadmin.sandbox.models import AuthorizationCode, OAuthApp, SandboxAccount, SandboxUser, UserStatus
 
 REDIRECT_URI = "http://testserver/accounts/callback"
 HOST = {"HTTP_HOST": "sandbox.test"}
@@ -308,3 +309,33 @@ def test_reauthorization_revokes_older_tokens_when_the_knob_is_on(
     else:
         assert old_call.status_code == 200
         assert old_refresh.status_code == 200
+
+
+def test_a_big_account_lists_its_admins_and_lets_anyone_else_be_typed(
+    sandbox_app: OAuthApp,
+    sandbox_account: SandboxAccount,
+    sandbox_owner: SandboxUser,
+    sandbox_admin: SandboxUser,
+    make_sandbox_user: Callable[..., SandboxUser],
+) -> None:
+    members = [make_sandbox_user(sandbox_account, user_name=f"m{n:03d}@acme.example.com") for n in range(40)]
+    client = Client(HTTP_HOST="sandbox.test")
+    url = "/oauth/authorize?" + urlencode(
+        {
+            "response_type": "code",
+            "client_id": sandbox_app.client_id,
+            "redirect_uri": "http://testserver/accounts/callback",
+        }
+    )
+
+    page = client.get(url).content.decode()
+    assert "owner@acme.example.com" in page
+    assert "admin@acme.example.com" in page
+    assert "m000@acme.example.com" in page
+    assert "m039@acme.example.com" not in page
+    assert "and 15 more: type an email below" in page
+
+    answer = client.post(url, {"decision": "authorize", "user": "", "user_email": members[-1].user_name.upper()})
+    assert answer.status_code == 302
+    code = AuthorizationCode.objects.get()
+    assert code.user == members[-1]

@@ -108,6 +108,8 @@ class AccountUsers:
 
     account: SandboxAccount
     users: list[SandboxUser] = field(default_factory=list)
+    # Users not listed (big accounts): they authorize by typing their email.
+    unlisted: int = 0
 
 
 def app_scopes(app: OAuthApp) -> str:
@@ -169,24 +171,34 @@ def authorize_request_parse(*, params: Mapping[str, str]) -> AuthorizeRequest:
     )
 
 
+# Members listed per account on the consent page; with 50,000 users the page must stay small.
+MEMBERS_LISTED = 25
+
+
 def authorize_user_choices() -> list[AccountUsers]:
-    """Every sandbox user, grouped by account (by name), Owner first, then Admins, then Members."""
+    """Per account (by name): the Owner, the Admins, then the first members by email.
+
+    Everyone else of a big account is left out of the list (counted in `unlisted`) and authorizes
+    by typing their email on the consent page.
+    """
     role_order = Case(
         When(role=Role.OWNER, then=Value(0)),
         When(role=Role.ADMIN, then=Value(1)),
         default=Value(2),
         output_field=IntegerField(),
     )
-    users = (
-        SandboxUser.objects.select_related("account")
-        .annotate(role_order=role_order)
-        .order_by("account__name", "account_id", "role_order", "user_name")
-    )
     groups: list[AccountUsers] = []
-    for user in users:
-        if not groups or groups[-1].account.pk != user.account_id:
-            groups.append(AccountUsers(account=user.account))
-        groups[-1].users.append(user)
+    for account in SandboxAccount.objects.order_by("name", "pk"):
+        privileged = list(
+            account.users.filter(role__in=[Role.OWNER, Role.ADMIN])
+            .annotate(role_order=role_order)
+            .order_by("role_order", "user_name")
+        )
+        members = list(account.users.filter(role=Role.MEMBER).order_by("user_name")[:MEMBERS_LISTED])
+        listed = privileged + members
+        if listed:
+            total = account.users.count()
+            groups.append(AccountUsers(account=account, users=listed, unlisted=total - len(listed)))
     return groups
 
 

@@ -45,6 +45,7 @@ def _consent_page(
         "redirect_uri": auth_request.redirect_uri,
         "accounts": oauth.authorize_user_choices(),
         "chosen": request.POST.get("user", ""),
+        "typed": request.POST.get("user_email", ""),
         "problem": problem,
     }
     response = render(request, "sandbox/authorize.html", context, status=status)
@@ -85,7 +86,9 @@ def authorize(request: HttpRequest) -> HttpResponse:
     if decision != "authorize":
         return _consent_page(request, auth_request, problem="Choose Authorize or Deny.", status=400)
     try:
-        code = oauth.authorization_code_create(request=auth_request, user_name=request.POST.get("user", ""))
+        # A typed email (any user of a big account) wins over the list's choice.
+        chosen = request.POST.get("user_email", "").strip() or request.POST.get("user", "")
+        code = oauth.authorization_code_create(request=auth_request, user_name=chosen)
     except oauth.ConsentRefused as exc:
         return _consent_page(request, auth_request, problem=str(exc), status=400)
     return _client_redirect(
