@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from tests.accounts.conftest import callback_path, consent
 from zoomadmin.accounts.models import ZoomConnection
-from zoomadmin.sandbox.models import AuthorizationCode, SandboxAccount, SandboxUser
+from zoomadmin.sandbox.models import AccessToken, AuthorizationCode, SandboxAccount, SandboxUser
 
 pytestmark = pytest.mark.usefixtures("allowed_accounts", "sandbox_app")
 
@@ -178,6 +178,10 @@ def test_member_is_told_why_and_nothing_is_stored(
     assert not ZoomConnection.objects.exists()
     assert not User.objects.exists()
     assert "_auth_user_id" not in visitor.session
+    # The grant Zoom gave is revoked there too: nothing of it lingers.
+    grants = AccessToken.objects.filter(user=sandbox_member)
+    assert grants.exists()
+    assert not grants.filter(revoked_at__isnull=True).exists()
 
 
 def test_account_not_allowed_is_told_why(
@@ -191,6 +195,7 @@ def test_account_not_allowed_is_told_why(
     assert "ask the operator to add it to ZOOMADMIN_ALLOWED_ACCOUNTS" in body
     assert not ZoomConnection.objects.exists()
     assert not User.objects.exists()
+    assert not AccessToken.objects.filter(user=admin_a, revoked_at__isnull=True).exists()
 
 
 def test_link_second_account_and_switch(

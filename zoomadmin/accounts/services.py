@@ -203,9 +203,22 @@ def signin_complete(*, session: SessionBase, state: str, code: str, error: str, 
             f"Zoom did not tell us who signed in ({exc.message}). The app needs a user-read scope "
             "(ZOOM_OAUTH_SCOPES). Start the sign-in again."
         ) from exc
-    signin_check_allowed(identity=identity)
+    try:
+        signin_check_allowed(identity=identity)
+    except SignInForbidden:
+        _grant_discard(config, tokens.access_token)
+        raise
     purpose: Purpose = "link" if flow.get("purpose") == "link" else "login"
     return SignInResult(purpose=purpose, identity=identity, tokens=tokens)
+
+
+def _grant_discard(config: oauth.OAuthConfig, access_token: str) -> None:
+    """Revoke at Zoom a grant we will not keep (a refused sign-in), so no authorization lingers."""
+    try:
+        oauth.revoke(config, token=access_token)
+    except ZoomError as exc:
+        # Best effort: the person is told why they were refused either way; the token is never stored.
+        logger.warning("Could not revoke a refused sign-in's token at Zoom: %s", exc.message)
 
 
 def signin_check_allowed(*, identity: ZoomIdentity) -> None:
