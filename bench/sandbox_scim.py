@@ -29,7 +29,6 @@ import argparse
 import os
 import random
 import shlex
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,11 +38,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx2
+from _support import ROOT, free_port, fresh_postgres
 
-ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = "Bench Corp"
 
 
@@ -81,29 +79,6 @@ def manage(env: dict[str, str], *args: str) -> str:
     if done.returncode:
         sys.exit(f"manage.py {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
     return done.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def fresh_postgres(url: str) -> Iterator[str]:
-    """A new, empty database on the server of `url`, dropped on exit."""
-    import psycopg
-
-    parts = urlsplit(url)
-    name = f"bench_scim_{os.getpid()}"
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @contextmanager
@@ -282,7 +257,7 @@ def main() -> None:
         if postgres_url.startswith(("postgres://", "postgresql://")):
             postgres_state = Path(tmp, "postgres")
             postgres_state.mkdir()
-            with fresh_postgres(postgres_url) as url:
+            with fresh_postgres(postgres_url, prefix="bench_scim") as url:
                 found, command = run("PostgreSQL", url, postgres_state, args)
                 rows += found
                 commands.append(command)

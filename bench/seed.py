@@ -17,12 +17,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+from _support import ROOT, fresh_postgres
+
 BUDGET_SECONDS = 60.0
 
 
@@ -38,23 +35,6 @@ def manage(env: dict[str, str], *args: str) -> str:
     if done.returncode:
         sys.exit(f"manage.py {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
     return done.stdout
-
-
-@contextmanager
-def fresh_postgres(url: str) -> Iterator[str]:
-    """A new, empty database on the server of `url`, dropped on exit."""
-    import psycopg
-
-    parts = urlsplit(url)
-    name = f"bench_seed_{os.getpid()}"
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run(label: str, database_url: str, var_dir: str, users: int, groups: int) -> float:
@@ -93,7 +73,7 @@ def main() -> None:
         walls.append(run("SQLite", f"sqlite:///{tmp}/bench.sqlite3", tmp, args.users, args.groups))
         postgres_url = os.environ.get("DATABASE_URL", "")
         if postgres_url.startswith(("postgres://", "postgresql://")):
-            with fresh_postgres(postgres_url) as url:
+            with fresh_postgres(postgres_url, prefix="bench_seed") as url:
                 walls.append(run("PostgreSQL", url, tmp, args.users, args.groups))
     if max(walls) > BUDGET_SECONDS:
         sys.exit(f"over budget: {max(walls):.1f} s > {BUDGET_SECONDS:.0f} s")

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.zoom.support import SANDBOX
+from tests.zoom.support import SANDBOX, FixedTokens
+from zoomadmin.sandbox.models import SandboxAccount, SandboxUser
 from zoomadmin.sandbox.transport import sandbox_transport
 from zoomadmin.zoom.client import ZoomClient
 from zoomadmin.zoom.ratelimit import default_limiter
@@ -29,3 +30,14 @@ def make_client() -> Callable[..., ZoomClient]:
         )
 
     return make
+
+
+@pytest.fixture
+def client(
+    sandbox_account: SandboxAccount,
+    sandbox_owner: SandboxUser,
+    make_token: Callable[..., str],
+    make_client: Callable[..., ZoomClient],
+) -> ZoomClient:
+    """A ZoomClient acting as the sandbox account's owner."""
+    return make_client(FixedTokens(make_token(sandbox_account, sandbox_owner)))

@@ -6,21 +6,10 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.zoom.support import FixedTokens
 from zoomadmin.sandbox.models import SandboxAccount, SandboxGroup, SandboxUser
 from zoomadmin.zoom import filters
 from zoomadmin.zoom.client import ZoomClient
 from zoomadmin.zoom.errors import Conflict, Invalid, NotFound
-
-
-@pytest.fixture
-def client(
-    sandbox_account: SandboxAccount,
-    sandbox_owner: SandboxUser,
-    make_token: Callable[..., str],
-    make_client: Callable[..., ZoomClient],
-) -> ZoomClient:
-    return make_client(FixedTokens(make_token(sandbox_account, sandbox_owner)))
 
 
 def test_create_group_with_email_alias(client: ZoomClient, sandbox_account: SandboxAccount) -> None:

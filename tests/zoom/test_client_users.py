@@ -25,16 +25,6 @@ from zoomadmin.zoom.models import (
 from zoomadmin.zoom.ratelimit import default_limiter
 
 
-@pytest.fixture
-def client(
-    sandbox_account: SandboxAccount,
-    sandbox_owner: SandboxUser,
-    make_token: Callable[..., str],
-    make_client: Callable[..., ZoomClient],
-) -> ZoomClient:
-    return make_client(FixedTokens(make_token(sandbox_account, sandbox_owner)))
-
-
 def test_me_names_the_authorizing_user_and_account(client: ZoomClient, sandbox_owner: SandboxUser) -> None:
     me = client.me()
     assert (me.id, me.email, me.account_id, me.role_name) == (
