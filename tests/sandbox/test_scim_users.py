@@ -573,3 +573,14 @@ def test_blank_employee_numbers_may_repeat(
     make_sandbox_user(sandbox_account, employee_number="")
     response = scim.post("/scim2/Users", json=new_user(**{ENTERPRISE: {"employeeNumber": ""}}))
     assert response.status_code == 201
+
+
+def test_a_body_too_big_for_the_server_is_a_scim_error(scim: httpx2.Client) -> None:
+    # Beyond Django's upload limit (2.5 MB) the body cannot even be read: still a SCIM answer.
+    response = scim.post("/scim2/Users", content=b'{"userName": "' + b"x" * 3_000_000 + b'"}')
+    assert response.status_code == 400
+    assert response.json() == {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+        "detail": "The request body is too large.",
+        "status": 400,
+    }

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -110,7 +111,12 @@ def api_view(*, label: str, scopes: tuple[str, ...], scim: bool = True) -> Calla
 
 def read_json_body(request: HttpRequest, *, limit: int | None = None) -> dict[str, Any]:
     """The request's JSON object, or Zoom's 400 messages for a bad, empty or oversized body."""
-    raw = request.body.decode("utf-8", errors="replace")
+    try:
+        body = request.body
+    except RequestDataTooBig as exc:
+        # Past DATA_UPLOAD_MAX_MEMORY_SIZE Django refuses to read the body; answer in SCIM's shape.
+        raise ScimError(400, "The request body is too large.") from exc
+    raw = body.decode("utf-8", errors="replace")
     if limit is not None and len(raw) > limit:
         raise ScimError(400, f"The request body must not exceed {limit} characters.")
     if not raw.strip():
