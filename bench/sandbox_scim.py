@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx2
-from _support import ROOT, free_port, fresh_postgres
+from _support import ROOT, free_port, fresh_postgres, manage
 
 ACCOUNT = "Bench Corp"
 
@@ -65,20 +65,6 @@ class Row:
             f"{p95:.1f}",
             f"{ordered[-1]:.1f}",
         ]
-
-
-def manage(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode:
-        sys.exit(f"manage.py {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
-    return done.stdout
 
 
 @contextmanager
