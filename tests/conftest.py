@@ -17,6 +17,8 @@ from zoomadmin.sandbox.models import OAuthApp, Role, SandboxAccount, SandboxGrou
 from zoomadmin.sandbox.tokens import tokens_issue
 from zoomadmin.sandbox.transport import sandbox_transport
 
+pytest_plugins = ["tests.personas"]
+
 SANDBOX_BASE_URL = "http://sandbox.test"
 _counter = itertools.count(1)
 

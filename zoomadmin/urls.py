@@ -1,4 +1,8 @@
-"""The dashboard's URLs."""
+"""The dashboard's URLs.
+
+Pages of one Zoom account live under `a/<zoom_account_id>/` (ACCOUNT_PREFIX); each app includes its
+own patterns there, and every view behind them is wrapped in `accounts.access.account_view`.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,11 @@ from django.urls import include, path
 
 from zoomadmin import health
 
+ACCOUNT_PREFIX = "a/<str:zoom_account_id>/"
+
 urlpatterns = [
     path("", include("zoomadmin.accounts.urls")),
+    path(ACCOUNT_PREFIX, include("zoomadmin.accounts.account_urls")),
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

@@ -1,7 +1,6 @@
-"""Personas and sign-in helpers for the accounts tests, on top of the sandbox fixtures.
+"""Sign-in helpers for the accounts tests; the personas live in tests/personas.py.
 
-Personas (STYLE.md): an admin of account A, a second admin of A, an admin of account B, a signed-out
-visitor. The dashboard talks to the sandbox through the in-process transport; the "browser" side
+The dashboard talks to the sandbox through the in-process transport; the "browser" side
 of the OAuth dance is a second Django test client addressed to the sandbox's host, so the two sites
 keep separate cookies as they would in a real browser.
 """
@@ -9,69 +8,20 @@ keep separate cookies as they would in a real browser.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
-from zoomadmin.accounts.models import ZoomConnection
-from zoomadmin.sandbox.models import OAuthApp, RefreshToken, Role, SandboxAccount, SandboxUser
-from zoomadmin.sandbox.tokens import tokens_issue
+from zoomadmin.sandbox.models import RefreshToken, SandboxUser
 
 SANDBOX_HOST = "sandbox.test"
 
 
 @pytest.fixture(autouse=True)
-def _zoom_settings(settings: Any) -> None:
-    settings.ZOOM_HTTP_TRANSPORT = "zoomadmin.sandbox.transport.sandbox_transport"
-    settings.ZOOM_OAUTH_BASE_URL = f"http://{SANDBOX_HOST}"
-    settings.ZOOM_API_BASE_URL = f"http://{SANDBOX_HOST}"
-    settings.ZOOM_CLIENT_ID = "test-client-id"
-    settings.ZOOM_CLIENT_SECRET = "test-client-secret"
-    settings.ZOOM_OAUTH_SCOPES = "scim2:admin user:read:user"
-
-
-@pytest.fixture
-def account_a(sandbox_account: SandboxAccount) -> SandboxAccount:
-    return sandbox_account
-
-
-@pytest.fixture
-def account_b(make_sandbox_account: Callable[..., SandboxAccount]) -> SandboxAccount:
-    return make_sandbox_account(name="Beta Ltd", vanity_domain="beta.example.com")
-
-
-@pytest.fixture
-def admin_a(sandbox_admin: SandboxUser) -> SandboxUser:
-    """An admin of account A."""
-    return sandbox_admin
-
-
-@pytest.fixture
-def admin_a2(account_a: SandboxAccount, make_sandbox_user: Callable[..., SandboxUser]) -> SandboxUser:
-    """A second admin of account A."""
-    return make_sandbox_user(account_a, user_name="admin2@acme.example.com", role=Role.ADMIN)
-
-
-@pytest.fixture
-def admin_b(account_b: SandboxAccount, make_sandbox_user: Callable[..., SandboxUser]) -> SandboxUser:
-    """An admin of account B."""
-    return make_sandbox_user(account_b, user_name="admin@beta.example.com", role=Role.ADMIN)
-
-
-@pytest.fixture
-def allowed_accounts(settings: Any, account_a: SandboxAccount, account_b: SandboxAccount) -> list[str]:
-    settings.ZOOMADMIN_ALLOWED_ACCOUNTS = [account_a.zoom_id, account_b.zoom_id]
-    return settings.ZOOMADMIN_ALLOWED_ACCOUNTS
-
-
-@pytest.fixture
-def visitor(client: Client) -> Client:
-    """A signed-out visitor of the dashboard."""
-    return client
+def _zoom_settings(zoom_settings: None) -> None:
+    """Every accounts test talks to the in-process sandbox."""
 
 
 @pytest.fixture
@@ -116,44 +66,6 @@ def sign_in(zoom_browser: Client) -> Callable[..., Any]:
         return client.get(callback_path(location))
 
     return run
-
-
-@pytest.fixture
-def stored_connection(sandbox_app: OAuthApp, django_user_model: Any) -> Callable[..., ZoomConnection]:
-    """A connection with real sandbox tokens for `user`, stored without the browser flow."""
-
-    def make(user: SandboxUser, *, person: Any = None, expired: bool = False) -> ZoomConnection:
-        issued = tokens_issue(
-            app=sandbox_app,
-            account=user.account,
-            user=user,
-            scopes=sandbox_app.scopes,
-            with_refresh=True,
-            revoke_previous=False,
-        )
-        if person is None:
-            person = django_user_model.objects.create(username=f"zoom:{user.account.zoom_id}:{user.zoom_id}")
-        connection = ZoomConnection(
-            user=person,
-            zoom_account_id=user.account.zoom_id,
-            zoom_account_name=user.account.name,
-            zoom_user_id=user.zoom_id,
-            zoom_email=user.user_name,
-            zoom_display_name=user.display_name,
-            role=user.role,
-        )
-        expires_at = timezone.now() + timedelta(seconds=-5 if expired else issued.expires_in)
-        assert issued.refresh_token is not None
-        connection.tokens_set(
-            access_token=issued.access_token,
-            refresh_token=issued.refresh_token,
-            expires_at=expires_at,
-            scopes=issued.scope,
-        )
-        connection.save()
-        return connection
-
-    return make
 
 
 def rotated_refresh_tokens(user: SandboxUser) -> int:

@@ -14,7 +14,7 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.accounts.conftest import callback_path, consent
-from zoomadmin.accounts.models import ZoomConnection
+from zoomadmin.accounts.models import ZoomAccount, ZoomConnection
 from zoomadmin.sandbox.models import AccessToken, AuthorizationCode, SandboxAccount, SandboxUser
 
 pytestmark = pytest.mark.usefixtures("allowed_accounts", "sandbox_app")
@@ -61,14 +61,16 @@ def test_admin_signs_in_and_sees_their_account(
 ) -> None:
     landed = sign_in(visitor, admin_a)
     assert landed.status_code == 302
-    assert landed["Location"] == "/"
-    body = visitor.get("/").content.decode()
+    assert landed["Location"] == f"/a/{account_a.zoom_id}/"
+    body = visitor.get("/", follow=True).content.decode()
     assert "admin@acme.example.com" in body
     assert account_a.zoom_id in body
     assert "Admin" in body
     connection = ZoomConnection.objects.get()
     assert connection.zoom_user_id == admin_a.zoom_id
-    assert connection.zoom_account_name == "acme.example.com"
+    # Named after the company on the admin's Zoom profile, not the email domain.
+    assert connection.account.name == "Acme Corp"
+    assert connection.account.zoom_id == account_a.zoom_id
     assert connection.status == "active"
     assert connection.user.username == f"zoom:{account_a.zoom_id}:{admin_a.zoom_id}"
 
@@ -210,16 +212,17 @@ def test_link_second_account_and_switch(
         "admin@acme.example.com",
         "admin@beta.example.com",
     }
-    connection_a = ZoomConnection.objects.get(zoom_account_id=admin_a.account.zoom_id)
+    connection_a = ZoomConnection.objects.get(account__zoom_id=admin_a.account.zoom_id)
     # The freshly linked account is current.
-    assert "Now working on" not in visitor.get("/").content.decode()
-    assert visitor.get("/").context["connection"].zoom_email == "admin@beta.example.com"
+    assert "Now working on" not in visitor.get("/accounts/").content.decode()
+    assert visitor.get("/accounts/").context["connection"].zoom_email == "admin@beta.example.com"
     switched = visitor.post("/switch", {"connection": connection_a.pk})
     assert switched.status_code == 302
-    home = visitor.get("/")
-    assert home.context["connection"].pk == connection_a.pk
+    assert switched["Location"] == f"/a/{admin_a.account.zoom_id}/"
+    home = visitor.get(switched["Location"])
+    assert home.context["current_connection"].pk == connection_a.pk
     assert [c.zoom_email for c in home.context["other_connections"]] == ["admin@beta.example.com"]
-    assert "Now working on acme.example.com" in home.content.decode()
+    assert "Now working on Acme Corp" in home.content.decode()
 
 
 def test_switch_to_another_persons_connection_is_404(
@@ -231,10 +234,12 @@ def test_switch_to_another_persons_connection_is_404(
     connection_a = ZoomConnection.objects.get(zoom_email="admin@acme.example.com")
     assert person_b.post("/switch", {"connection": connection_a.pk}).status_code == 404
     assert person_b.post(f"/connections/{connection_a.pk}/disconnect").status_code == 404
-    assert person_b.post(f"/connections/{connection_a.pk}/name", {"name": "Mine"}).status_code == 404
-    assert person_b.get("/").context["connection"].zoom_email == "admin@beta.example.com"
-    assert "admin@acme.example.com" not in person_b.get("/").content.decode()
-    assert ZoomConnection.objects.get(pk=connection_a.pk).zoom_account_name == "acme.example.com"
+    settings_a = f"/a/{admin_a.account.zoom_id}/settings"
+    assert person_b.post(settings_a, {"name": "Mine", "plan": "free"}).status_code == 404
+    assert person_b.get("/accounts/").context["connection"].zoom_email == "admin@beta.example.com"
+    assert "admin@acme.example.com" not in person_b.get("/", follow=True).content.decode()
+    assert ZoomConnection.objects.get(pk=connection_a.pk).account.name == "Acme Corp"
+    assert ZoomConnection.objects.get(pk=connection_a.pk).account.plan == "business"
 
 
 def test_second_admin_of_same_account_is_a_separate_person(
@@ -244,8 +249,10 @@ def test_second_admin_of_same_account_is_a_separate_person(
     sign_in(first, admin_a)
     sign_in(second, admin_a2)
     assert User.objects.count() == 2
-    assert second.get("/").context["connection"].zoom_email == "admin2@acme.example.com"
-    assert "admin@acme.example.com" not in second.get("/").content.decode()
+    assert second.get("/accounts/").context["connection"].zoom_email == "admin2@acme.example.com"
+    assert "admin@acme.example.com" not in second.get("/accounts/").content.decode()
+    # Both admins share one account row.
+    assert ZoomAccount.objects.count() == 1
 
 
 def test_linking_an_identity_of_another_person_is_refused(
@@ -260,19 +267,21 @@ def test_linking_an_identity_of_another_person_is_refused(
     assert ZoomConnection.objects.get(zoom_email="admin@acme.example.com").user.username.endswith(admin_a.zoom_id)
 
 
-def test_rename_account(visitor: Client, sign_in: Callable[..., Any], admin_a: SandboxUser) -> None:
+def test_rename_account_and_correct_plan(visitor: Client, sign_in: Callable[..., Any], admin_a: SandboxUser) -> None:
     sign_in(visitor, admin_a)
-    connection = ZoomConnection.objects.get()
-    visitor.post(f"/connections/{connection.pk}/name", {"name": "Acme Corp"})
-    assert visitor.get("/").context["connection"].zoom_account_name == "Acme Corp"
-    # Signing in again keeps the name the admin chose.
+    account = ZoomAccount.objects.get()
+    saved = visitor.post(f"/a/{account.zoom_id}/settings", {"name": "Acme Worldwide", "plan": "pro"}, follow=True)
+    assert "Saved the settings of Acme Worldwide." in saved.content.decode()
+    account.refresh_from_db()
+    assert (account.name, account.plan) == ("Acme Worldwide", "pro")
+    # Signing in again keeps the name and plan the admin chose.
     sign_in(visitor, admin_a)
-    assert ZoomConnection.objects.get().zoom_account_name == "Acme Corp"
+    assert ZoomAccount.objects.values_list("name", "plan").get() == ("Acme Worldwide", "pro")
 
 
 def test_logout(visitor: Client, sign_in: Callable[..., Any], admin_a: SandboxUser) -> None:
     sign_in(visitor, admin_a)
-    assert "admin@acme.example.com" in visitor.get("/").content.decode()
+    assert "admin@acme.example.com" in visitor.get("/", follow=True).content.decode()
     assert visitor.get("/logout").status_code == 405
     assert visitor.post("/logout").status_code == 302
     body = visitor.get("/").content.decode()
@@ -311,9 +320,9 @@ def test_disconnect_revokes_at_zoom_and_switches(
     assert answer.status_code == 302
     assert _me_status(token) == (401, {"code": 124, "message": "Invalid access token."})
     assert not ZoomConnection.objects.filter(pk=current.pk).exists()
-    home = visitor.get("/")
+    home = visitor.get(answer["Location"])
     assert home.context["connection"].zoom_email == "admin@acme.example.com"
-    assert "Disconnected beta.example.com" in home.content.decode()
+    assert "Disconnected Beta Ltd" in home.content.decode()
 
 
 def test_disconnecting_the_last_account_signs_out(

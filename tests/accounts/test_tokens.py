@@ -19,7 +19,7 @@ from django.utils import timezone
 from tests.accounts.conftest import rotated_refresh_tokens
 from zoomadmin.accounts.crypto import InvalidToken
 from zoomadmin.accounts.models import ZoomConnection
-from zoomadmin.accounts.services import zoom_client_for
+from zoomadmin.accounts.clients import zoom_client
 from zoomadmin.sandbox.models import AccessToken, RefreshToken, SandboxUser
 from zoomadmin.zoom.errors import Unauthorized
 
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.usefixtures("allowed_accounts")
 
 
 def _me_email(connection: ZoomConnection) -> str:
-    with zoom_client_for(connection, wait_for_slot=True) as client:
+    with zoom_client(account=connection.account, acting_as=connection, wait_for_slot=True) as client:
         return client.me().email
 
 
@@ -96,7 +96,7 @@ def test_refused_refresh_marks_needs_reauth_and_shows_banner(
 
     browser = Client()
     browser.force_login(connection.user)
-    page = browser.get("/").content.decode()
+    page = browser.get("/", follow=True).content.decode()
     assert "Sign in with Zoom again" in page
     assert "Acme Corp" in page
     # The banner's button runs the link flow for the same account and revives the connection.
@@ -105,7 +105,7 @@ def test_refused_refresh_marks_needs_reauth_and_shows_banner(
     connection.refresh_from_db()
     assert connection.status == "active"
     assert _me_email(connection) == "admin@acme.example.com"
-    assert "Sign in with Zoom again" not in browser.get("/").content.decode()
+    assert "Sign in with Zoom again" not in browser.get("/", follow=True).content.decode()
 
 
 @pytest.mark.postgres

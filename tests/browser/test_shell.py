@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 from playwright.sync_api import Page, expect
 
 from zoomadmin.accounts.context_processors import dashboard
-from zoomadmin.accounts.models import ConnectionStatus, ZoomConnection
+from zoomadmin.accounts.models import ConnectionStatus, ZoomAccount, ZoomConnection
 
 # A page that extends base.html and shows every component (a living style guide for the screenshots).
 DEMO_PAGE = (Path(__file__).parent / "shell_demo.html").read_text(encoding="utf-8")
@@ -70,10 +70,10 @@ pytestmark = pytest.mark.urls(__name__)
 
 
 def _connection(user: AbstractUser, account_name: str, account_id: str, role: str) -> ZoomConnection:
+    account, _ = ZoomAccount.objects.get_or_create(zoom_id=account_id, defaults={"name": account_name})
     connection = ZoomConnection(
         user=user,
-        zoom_account_id=account_id,
-        zoom_account_name=account_name,
+        account=account,
         zoom_user_id=f"u-{account_id}",
         zoom_email=f"ana@{account_id}.example.com",
         zoom_display_name="Ana Lima",
@@ -246,7 +246,7 @@ def test_account_menu_switches_to_another_linked_account(
 
 
 def test_reauth_banner_asks_to_sign_in_again(page: Page, sign_in: SignIn, msp_admin: AbstractUser) -> None:
-    ZoomConnection.objects.filter(zoom_account_id="acme").update(status=ConnectionStatus.NEEDS_REAUTH)
+    ZoomConnection.objects.filter(account__zoom_id="acme").update(status=ConnectionStatus.NEEDS_REAUTH)
     sign_in(msp_admin)
     page.goto("/__shell__/demo")
 

@@ -13,5 +13,10 @@ def dashboard(request: HttpRequest) -> dict[str, object]:
     current = request_connection(request)
     others: list[ZoomConnection] = []
     if current is not None:
-        others = list(ZoomConnection.objects.filter(user_id=current.user_id).exclude(pk=current.pk))
+        others = list(
+            ZoomConnection.objects.filter(user_id=current.user_id)
+            .exclude(pk=current.pk)
+            .select_related("account")
+            .order_by("account__name", "id")
+        )
     return {"current_connection": current, "other_connections": others}

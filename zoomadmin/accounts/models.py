@@ -1,4 +1,8 @@
-"""Dashboard admins and their connections to Zoom accounts.
+"""Zoom accounts, dashboard admins and their connections to those accounts.
+
+A `ZoomAccount` is one Zoom account as this installation knows it: its id, the name admins call
+it, its plan (which picks the rate limits) and when its mirror was last synced. Every admin
+connected to the account shares the row; the mirror, audit events and jobs hang off it.
 
 A dashboard person is a Django `User`, created the first time they sign in with Zoom. Each Zoom
 account they sign in to (or link while signed in) is a `ZoomConnection` holding that admin's
@@ -30,19 +34,39 @@ class ZoomPlan(models.TextChoices):
     BUSINESS = "business", "Business+"
 
 
+class ZoomAccount(models.Model):
+    """One Zoom account, shared by every admin connected to it.
+
+    The plan is stored here, not per connection, because the rate-limit counters are per account:
+    two admins of one account must never apply different budgets to the same shared bucket.
+    """
+
+    zoom_id = models.CharField(max_length=64, unique=True)
+    # Zoom's API does not name the account: the first sign-in guesses (see signin.py), admins correct it.
+    name = models.CharField(max_length=200)
+    # Picks the account's rate limits; Zoom's API does not report the plan (default: settings.ZOOM_PLAN).
+    plan = models.CharField(max_length=16, choices=ZoomPlan.choices, default=ZoomPlan.BUSINESS)
+    created = models.DateTimeField(default=timezone.now)
+    updated = models.DateTimeField(auto_now=True)
+    # When the directory's mirror last finished a complete pass over the account (None: never).
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.zoom_id})"
+
+
 class ZoomConnection(models.Model):
     """One admin's OAuth grant on one Zoom account, with what Zoom told us about them there."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="zoom_connections")
-    zoom_account_id = models.CharField(max_length=64)
-    # Zoom's /v2/users/me does not name the account; starts as the email domain, editable.
-    zoom_account_name = models.CharField(max_length=200)
+    account = models.ForeignKey(ZoomAccount, on_delete=models.PROTECT, related_name="connections")
     zoom_user_id = models.CharField(max_length=64)
     zoom_email = models.EmailField(max_length=254)
     zoom_display_name = models.CharField(max_length=200, blank=True)
     role = models.CharField(max_length=64)
-    # Picks the account's rate limits; Zoom's API does not report the plan (settings.ZOOM_PLAN).
-    plan = models.CharField(max_length=16, choices=ZoomPlan.choices, default=ZoomPlan.BUSINESS)
     # Fernet ciphertexts (crypto.py); read and write them through the methods below.
     access_token_encrypted = models.TextField(editable=False)
     refresh_token_encrypted = models.TextField(editable=False)
@@ -51,23 +75,29 @@ class ZoomConnection(models.Model):
     status = models.CharField(max_length=16, choices=ConnectionStatus.choices, default=ConnectionStatus.ACTIVE)
     created = models.DateTimeField(default=timezone.now)
     updated = models.DateTimeField(auto_now=True)
+    # The last health check (accounts/tasks.py): when, and what Zoom said if it failed.
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_check_error = models.CharField(max_length=500, blank=True)
 
     class Meta:
         constraints: ClassVar = [
-            models.UniqueConstraint(fields=["user", "zoom_account_id"], name="zoomconnection_user_account_unique"),
+            models.UniqueConstraint(fields=["user", "account"], name="zoomconnection_user_account_unique"),
             # A Zoom identity signs in as exactly one dashboard person.
-            models.UniqueConstraint(
-                fields=["zoom_account_id", "zoom_user_id"], name="zoomconnection_zoom_identity_unique"
-            ),
+            models.UniqueConstraint(fields=["account", "zoom_user_id"], name="zoomconnection_zoom_identity_unique"),
         ]
-        ordering: ClassVar = ["zoom_account_name", "id"]
+        ordering: ClassVar = ["account__name", "id"]
 
     def __str__(self) -> str:
         # Shown in the admin and in logs: never the tokens.
-        return f"{self.zoom_email} on {self.zoom_account_name} ({self.zoom_account_id})"
+        return f"{self.zoom_email} on {self.account}"
 
     def __repr__(self) -> str:
-        return f"<ZoomConnection {self.pk}: {self.zoom_email} on {self.zoom_account_id} [{self.status}]>"
+        return f"<ZoomConnection {self.pk}: {self.zoom_email} on account {self.account_id} [{self.status}]>"
+
+    @property
+    def is_active(self) -> bool:
+        """The tokens work as far as we know (not refused, not revoked)."""
+        return self.status == ConnectionStatus.ACTIVE
 
     @property
     def needs_reauth(self) -> bool:

@@ -1,4 +1,4 @@
-"""Sign-in with Zoom, the home page and the Zoom connections of the signed-in admin."""
+"""Sign-in with Zoom, the person's Zoom connections, and the account pages that belong to accounts."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from zoomadmin.accounts import services
-from zoomadmin.accounts.access import request_connection
-from zoomadmin.accounts.forms import AccountNameForm, SwitchForm
+from zoomadmin.accounts import connections, signin
+from zoomadmin.accounts.access import AccountRequest, account_view, request_connection
+from zoomadmin.accounts.forms import AccountSettingsForm, SwitchForm
 from zoomadmin.accounts.models import ZoomConnection
 
 _MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -25,51 +25,81 @@ def _redirect_uri(request: HttpRequest) -> str:
     return request.build_absolute_uri(reverse("accounts:callback"))
 
 
-def _safe_next(request: HttpRequest) -> str:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+def safe_next(request: HttpRequest, target: str | None = None) -> str:
+    """`next` from the form or query (or `target`) if it is a path on this site; else empty."""
+    if target is None:
+        target = request.POST.get("next") or request.GET.get("next") or ""
+    # Local paths only: "//evil.example" and "https://…" are refused even for our own host.
+    if (
+        target.startswith("/")
+        and not target.startswith("//")
+        and url_has_allowed_host_and_scheme(target, allowed_hosts=None, require_https=False)
     ):
         return target
-    return reverse("accounts:home")
+    return ""
+
+
+def _landing(connection: ZoomConnection | None) -> str:
+    if connection is None:
+        return reverse("accounts:connections")
+    return reverse("account:overview", args=[connection.account.zoom_id])
 
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """Signed out: the landing page. Signed in: the current account and the linked connections."""
-    connection = request_connection(request) if request.user.is_authenticated else None
-    connections = services.connections_of(request.user) if request.user.is_authenticated else []
+    """Signed out: the landing page. Signed in: the current account's overview."""
+    if request.user.is_authenticated:
+        return redirect(_landing(request_connection(request)))
+    return render(request, "accounts/home.html")
+
+
+@login_required
+@require_GET
+def connection_list(request: HttpRequest) -> HttpResponse:
+    """The person's linked Zoom accounts: switch, disconnect, link another."""
     return render(
         request,
-        "accounts/home.html",
-        {"connection": connection, "connections": connections, "rename_form": AccountNameForm()},
+        "accounts/connections.html",
+        {"connection": request_connection(request), "connections": connections.connections_of(request.user)},
     )
 
 
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
     """GET: the sign-in page. POST (CSRF-checked, it writes the session): off to Zoom's consent page."""
+    next_path = safe_next(request)
     if request.method == "POST":
-        url = services.signin_start(session=request.session, purpose="login", redirect_uri=_redirect_uri(request))
+        url = signin.signin_start(
+            session=request.session, purpose="login", redirect_uri=_redirect_uri(request), next_path=next_path
+        )
         return redirect(url)
-    return render(request, "accounts/login.html")
+    if request.user.is_authenticated and next_path:
+        return redirect(next_path)
+    return render(request, "accounts/login.html", {"next": next_path})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def link(request: HttpRequest) -> HttpResponse:
     """Link another Zoom account (or sign in again to one) to the signed-in person (POST starts it)."""
+    next_path = safe_next(request)
     if request.method == "POST":
-        url = services.signin_start(session=request.session, purpose="link", redirect_uri=_redirect_uri(request))
+        url = signin.signin_start(
+            session=request.session, purpose="link", redirect_uri=_redirect_uri(request), next_path=next_path
+        )
         return redirect(url)
-    return render(request, "accounts/link.html")
+    return render(request, "accounts/link.html", {"next": next_path})
 
 
 @require_GET
 def callback(request: HttpRequest) -> HttpResponse:
     """Where Zoom sends the browser back: finish the sign-in or explain why it cannot be."""
+    if not request.session.get(signin.FLOWS_SESSION_KEY):
+        # No sign-in was started in this browser: answer without creating a session for a stranger.
+        error = signin.SignInStateMismatch(signin.STATE_MISMATCH_MESSAGE)
+        return render(request, "accounts/signin_error.html", {"error": error}, status=error.status)
     try:
-        result = services.signin_complete(
+        result = signin.signin_complete(
             session=request.session,
             state=request.GET.get("state", ""),
             code=request.GET.get("code", ""),
@@ -77,17 +107,17 @@ def callback(request: HttpRequest) -> HttpResponse:
             redirect_uri=_redirect_uri(request),
         )
         person = request.user if result.purpose == "link" and isinstance(request.user, User) else None
-        connection = services.connection_store(result=result, user=person)
-    except services.SignInError as exc:
+        connection = signin.connection_store(result=result, user=person)
+    except signin.SignInError as exc:
         return render(request, "accounts/signin_error.html", {"error": exc}, status=exc.status)
     if person is not None:
-        messages.success(request, f"Linked {connection.zoom_account_name} as {connection.zoom_email}.")
+        messages.success(request, f"Linked {connection.account.name} as {connection.zoom_email}.")
     else:
         # login() rotates the session key (and flushes the session of any other person signed in before).
         login(request, connection.user, backend=_MODEL_BACKEND)
         messages.success(request, f"Signed in as {connection.zoom_email}.")
-    request.session[services.CURRENT_SESSION_KEY] = connection.pk
-    return redirect("accounts:home")
+    request.session[connections.CURRENT_SESSION_KEY] = connection.pk
+    return redirect(safe_next(request, result.next_path) or _landing(connection))
 
 
 @login_required
@@ -98,13 +128,13 @@ def switch(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         raise Http404("No such connection.")
     try:
-        connection = services.connection_switch(
+        connection = connections.connection_switch(
             session=request.session, user=request.user, connection_id=form.cleaned_data["connection"]
         )
     except ZoomConnection.DoesNotExist as exc:
         raise Http404("No such connection.") from exc
-    messages.success(request, f"Now working on {connection.zoom_account_name}.")
-    return redirect(_safe_next(request))
+    messages.success(request, f"Now working on {connection.account.name}.")
+    return redirect(_landing(connection))
 
 
 @require_POST
@@ -116,12 +146,15 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def disconnect(request: HttpRequest, pk: int) -> HttpResponse:
-    """Revoke a connection's token at Zoom and forget it; sign out when it was the last one."""
-    connection = get_object_or_404(ZoomConnection, pk=pk, user_id=request.user.pk)
-    name = connection.zoom_account_name
-    outcome = services.connection_disconnect(session=request.session, connection=connection)
+    """GET: what disconnecting does, and a confirm button. POST: revoke at Zoom and forget the connection."""
+    connection = get_object_or_404(ZoomConnection.objects.select_related("account"), pk=pk, user_id=request.user.pk)
+    if request.method == "GET":
+        others = ZoomConnection.objects.filter(user_id=connection.user_id).exclude(pk=pk).count()
+        return render(request, "accounts/disconnect.html", {"connection": connection, "connections_left": others})
+    name = connection.account.name
+    outcome = connections.connection_disconnect(session=request.session, connection=connection)
     if outcome.next_connection is None:
         logout(request)
         messages.info(request, f"Disconnected {name}. It was your last Zoom account, so you are signed out.")
@@ -133,18 +166,40 @@ def disconnect(request: HttpRequest, pk: int) -> HttpResponse:
             f"Zoom could not be reached to revoke zoomadmin's access to {name}; "
             "remove the app in Zoom's App Marketplace (Manage → Added apps) to be sure.",
         )
-    return redirect("accounts:home")
+    return redirect("accounts:home" if outcome.next_connection is None else "accounts:connections")
 
 
-@login_required
-@require_POST
-def rename(request: HttpRequest, pk: int) -> HttpResponse:
-    """Name the connection's Zoom account (Zoom's API does not tell us its name)."""
-    connection = get_object_or_404(ZoomConnection, pk=pk, user_id=request.user.pk)
-    form = AccountNameForm(request.POST)
-    if form.is_valid():
-        services.connection_rename(connection=connection, name=form.cleaned_data["name"])
-        messages.success(request, f"Renamed the account to {connection.zoom_account_name}.")
+@account_view
+@require_GET
+def overview(request: AccountRequest) -> HttpResponse:
+    """The landing page of an account: what it is, who administers it here."""
+    admins = request.zoom_account.connections.select_related("user").order_by("zoom_email")
+    return render(request, "accounts/overview.html", {"account": request.zoom_account, "admins": admins})
+
+
+@account_view
+@require_http_methods(["GET", "POST"])
+def account_settings(request: AccountRequest) -> HttpResponse:
+    """The account's name and plan, shared by every admin of the account."""
+    account = request.zoom_account
+    if request.method == "POST":
+        form = AccountSettingsForm(request.POST)
+        if form.is_valid():
+            connections.account_rename(account=account, name=form.cleaned_data["name"])
+            connections.account_set_plan(account=account, plan=form.cleaned_data["plan"])
+            messages.success(request, f"Saved the settings of {account.name}.")
+            return redirect("account:settings", account.zoom_id)
     else:
-        messages.error(request, "The account name must be 1 to 200 characters.")
-    return redirect("accounts:home")
+        form = AccountSettingsForm(initial={"name": account.name, "plan": account.plan})
+    return render(request, "accounts/settings.html", {"account": account, "form": form})
+
+
+@account_view
+@require_GET
+def reauth(request: AccountRequest) -> HttpResponse:
+    """Zoom refused this admin's sign-in for the account: say so, and offer to sign in again."""
+    return render(
+        request,
+        "accounts/reauth.html",
+        {"account": request.zoom_account, "connection": request.zoom_connection, "next": safe_next(request)},
+    )

@@ -186,5 +186,7 @@ def users_me(request: HttpRequest, ctx: ApiContext) -> HttpResponse:
             "role_name": user.role,
             "type": _user_type(user),
             "status": user.status,
+            # Zoom's Get user returns the profile's company; the sandbox's users work for the account's company.
+            "company": ctx.account.name,
         }
     )

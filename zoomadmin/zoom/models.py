@@ -218,6 +218,8 @@ class ZoomMe(pydantic.BaseModel):
     last_name: str = ""
     display_name: str = ""
     status: str = ""
+    # The user's profile company; in practice the company that owns the account (names it at first sign-in).
+    company: str = ""
 
 
 def user_parse(data: Any) -> ZoomUser:

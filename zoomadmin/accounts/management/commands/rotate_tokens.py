@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from zoomadmin.accounts.services import connections_reencrypt
+from zoomadmin.accounts.tokens import connections_reencrypt
 
 
 class Command(BaseCommand):
