@@ -50,30 +50,86 @@ def test_sign_in_link_switch_and_sign_out(
     page.goto("/")
     page.locator("main").get_by_role("button", name="Sign in with Zoom").click()
     _consent(page, admin_a)
-    page.wait_for_url(f"{live_server.url}/")
-    expect(page.get_by_role("heading", name="acme.example.com", level=1)).to_be_visible()
+    # Signed in, the admin lands on the account's overview, named after the company in their Zoom profile.
+    page.wait_for_url(f"{live_server.url}/a/{admin_a.account.zoom_id}/")
+    expect(page.get_by_role("heading", name="Acme Corp", level=1)).to_be_visible()
     expect(page.locator(".facts")).to_contain_text("admin@acme.example.com")
     expect(page.locator(".facts")).to_contain_text(admin_a.account.zoom_id)
 
     # Link a second Zoom account to the same person.
-    page.locator("main").get_by_role("link", name="Link another Zoom account").click()
+    page.locator(".account-menu summary").click()
+    page.get_by_role("link", name="Link another Zoom account").click()
     page.get_by_role("button", name="Continue to Zoom").click()
     _consent(page, admin_b)
-    page.wait_for_url(f"{live_server.url}/")
-    expect(page.get_by_role("heading", name="beta.example.com", level=1)).to_be_visible()
+    page.wait_for_url(f"{live_server.url}/a/{admin_b.account.zoom_id}/")
+    expect(page.get_by_role("heading", name="Beta Ltd", level=1)).to_be_visible()
+    page.goto("/accounts/")
     rows = page.locator(".connections tbody tr")
     expect(rows).to_have_count(2)
     assert ZoomConnection.objects.values("user").distinct().count() == 1
 
     # Switch back to the first account.
-    page.get_by_role("button", name="Switch to acme.example.com").click()
-    expect(page.get_by_role("heading", name="acme.example.com", level=1)).to_be_visible()
+    page.get_by_role("button", name="Switch to Acme Corp").click()
+    expect(page.get_by_role("heading", name="Acme Corp", level=1)).to_be_visible()
+
+    # Disconnecting asks first; cancelling changes nothing.
+    page.goto("/accounts/")
+    page.get_by_role("link", name="Disconnect Beta Ltd").click()
+    expect(page.get_by_role("heading", name="Disconnect Beta Ltd?")).to_be_visible()
+    page.get_by_role("link", name="Cancel").click()
+    expect(page.locator(".connections tbody tr")).to_have_count(2)
+    page.get_by_role("link", name="Disconnect Beta Ltd").click()
+    page.get_by_role("button", name="Disconnect").click()
+    expect(page.locator(".connections tbody tr")).to_have_count(1)
+    expect(page.locator("#toasts")).to_contain_text("Disconnected Beta Ltd.")
 
     # Sign out from the account menu.
     page.locator(".account-menu summary").click()
     page.get_by_role("button", name="Sign out").click()
     expect(page.locator("main").get_by_role("button", name="Sign in with Zoom")).to_be_visible()
     expect(page.locator(".account-menu")).to_have_count(0)
+
+
+@pytest.mark.usefixtures("allowed_accounts")
+def test_next_is_honoured_after_sign_in(
+    page: Page, live_server: Any, sandbox_origin: str, admin_a: SandboxUser
+) -> None:
+    # Signed out, open /link: sign in first, then land on /link.
+    page.goto("/link")
+    page.wait_for_url(re.compile(r"/login\?next=/link$"))
+    page.locator("main").get_by_role("button", name="Sign in with Zoom").click()
+    _consent(page, admin_a)
+    page.wait_for_url(f"{live_server.url}/link")
+    expect(page.get_by_role("heading", name="Link another Zoom account")).to_be_visible()
+
+
+@pytest.mark.usefixtures("allowed_accounts")
+def test_accounts_table_actions_reachable_on_a_phone(
+    page: Page, live_server: Any, sandbox_origin: str, admin_a: SandboxUser, admin_b: SandboxUser
+) -> None:
+    page.goto("/login")
+    page.locator("main").get_by_role("button", name="Sign in with Zoom").click()
+    _consent(page, admin_a)
+    page.wait_for_url(re.compile(r"/a/"))
+    page.goto("/link")
+    page.get_by_role("button", name="Continue to Zoom").click()
+    _consent(page, admin_b)
+    page.wait_for_url(re.compile(r"/a/"))
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/accounts/")
+    # Nothing on the page scrolls sideways, and every action button lies inside the viewport.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    wraps = page.locator(".table-wrap")
+    for index in range(wraps.count()):
+        assert wraps.nth(index).evaluate("el => el.scrollWidth <= el.clientWidth")
+    for action in (
+        page.get_by_role("button", name="Switch to Acme Corp"),
+        page.get_by_role("link", name="Disconnect Beta Ltd"),
+    ):
+        box = action.bounding_box()
+        assert box is not None
+        assert box["x"] >= 0
+        assert box["x"] + box["width"] <= 390
 
 
 @pytest.mark.usefixtures("allowed_accounts")
