@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from io import StringIO
 from typing import Any
 
 import pytest
 from django.contrib.sessions.models import Session
+from django.core.management import CommandError, call_command
 from django.http import HttpRequest, HttpResponse
 from django.test import Client, RequestFactory
 from django_htmx.middleware import HtmxDetails
@@ -201,3 +203,23 @@ def test_account_admin_lists_accounts_and_hides_tokens(
     detail = admin_client.get(f"/admin/accounts/zoomconnection/{connection.pk}/change/").content.decode()
     assert connection.access_token() not in detail
     assert connection.refresh_token() not in detail
+
+
+def test_zoom_account_command_lists_and_sets(
+    stored_connection: Callable[..., ZoomConnection], admin_a: SandboxUser
+) -> None:
+    stored_connection(admin_a)
+    zoom_id = admin_a.account.zoom_id
+    out = StringIO()
+    call_command("zoom_account", "list", stdout=out)
+    assert zoom_id in out.getvalue()
+    assert "Acme Corp  (admins: admin@acme.example.com)" in out.getvalue()
+    call_command("zoom_account", "set", zoom_id, "--name", "Acme Global", "--plan", "pro", stdout=StringIO())
+    assert ZoomAccount.objects.values_list("name", "plan").get() == ("Acme Global", "pro")
+    with pytest.raises(CommandError, match="No Zoom account 'nope' is known here"):
+        call_command("zoom_account", "set", "nope", "--plan", "pro")
+    with pytest.raises(CommandError, match="Nothing to change"):
+        call_command("zoom_account", "set", zoom_id)
+    with pytest.raises(CommandError, match="1 to 200 characters"):
+        call_command("zoom_account", "set", zoom_id, "--name", "  ")
+    assert ZoomAccount.objects.values_list("name", "plan").get() == ("Acme Global", "pro")
