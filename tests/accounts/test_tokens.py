@@ -17,9 +17,9 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.accounts.conftest import rotated_refresh_tokens
+from zoomadmin.accounts.clients import zoom_client
 from zoomadmin.accounts.crypto import InvalidToken
 from zoomadmin.accounts.models import ZoomConnection
-from zoomadmin.accounts.clients import zoom_client
 from zoomadmin.sandbox.models import AccessToken, RefreshToken, SandboxUser
 from zoomadmin.zoom.errors import Unauthorized
 
