@@ -12,56 +12,17 @@ from typing import Any
 import httpx2
 import pytest
 
-from tests.zoom.support import FixedTokens
-from zoomadmin.sandbox.models import AccessToken, OAuthApp, Role, SandboxAccount, SandboxUser, token_digest
-from zoomadmin.sandbox.tokens import tokens_issue
+from tests.zoom.support import FixedTokens, RefreshingTokens, issue_pair, revoke_access
+from zoomadmin.sandbox.models import OAuthApp, Role, SandboxAccount, SandboxUser
 from zoomadmin.sandbox.transport import sandbox_transport
-from zoomadmin.zoom import oauth
 from zoomadmin.zoom.client import ZoomClient, retry_after_seconds
 from zoomadmin.zoom.errors import Forbidden, Invalid, RateLimited, Unauthorized, Unavailable, wait_in_words
-from zoomadmin.zoom.models import user_build
 from zoomadmin.zoom.ratelimit import default_limiter
-
-
-class RefreshingTokens:
-    """A token source like the accounts app's: refreshes through Zoom's OAuth server when told to."""
-
-    def __init__(self, access: str, refresh: str) -> None:
-        self.access = access
-        self.refresh = refresh
-        self.config = oauth.OAuthConfig(
-            client_id="test-client-id",
-            client_secret="test-client-secret",
-            oauth_base_url="http://sandbox.test",
-            redirect_uri="",
-            scopes="",
-        )
-
-    def access_token(self) -> str:
-        return self.access
-
-    def refreshed_access_token(self, rejected: str) -> str:
-        tokens = oauth.refresh(self.config, refresh_token=self.refresh)
-        assert tokens.refresh_token
-        self.access, self.refresh = tokens.access_token, tokens.refresh_token
-        return self.access
 
 
 @pytest.fixture(autouse=True)
 def _oauth_through_sandbox(settings: Any) -> None:
     settings.ZOOM_HTTP_TRANSPORT = "zoomadmin.sandbox.transport.sandbox_transport"
-
-
-def issue_pair(app: OAuthApp, user: SandboxUser) -> tuple[str, str]:
-    issued = tokens_issue(
-        app=app, account=user.account, user=user, scopes=app.scopes, with_refresh=True, revoke_previous=False
-    )
-    assert issued.refresh_token
-    return issued.access_token, issued.refresh_token
-
-
-def revoke_access(raw: str) -> None:
-    AccessToken.objects.filter(token_digest=token_digest(raw)).update(revoked_at=datetime.now(tz=UTC))
 
 
 def test_expired_token_is_refreshed_once_and_the_call_succeeds(
@@ -163,24 +124,6 @@ def test_zoom_429_is_rate_limited_and_slows_our_limiter(
         client.list_users()
     assert second.value.status == 429
     assert "try again" in second.value.message
-
-
-@pytest.mark.parametrize("knobs", [{"error_rate": 1.0}, {"timeout_rate": 1.0, "timeout_hang_seconds": 0.01}])
-def test_server_errors_and_gateway_timeouts_are_unavailable(
-    knobs: dict[str, float],
-    make_sandbox_account: Callable[..., SandboxAccount],
-    make_sandbox_user: Callable[..., SandboxUser],
-    make_token: Callable[..., str],
-    make_client: Callable[..., ZoomClient],
-) -> None:
-    account = make_sandbox_account(**knobs)
-    owner = make_sandbox_user(account, role=Role.OWNER)
-    client = make_client(FixedTokens(make_token(account, owner)))
-    with pytest.raises(Unavailable) as caught:
-        client.create_user(user_build(email="x@acme.example.com", first_name="X", last_name="Y"))
-    assert caught.value.status in {500, 502, 503, 504}
-    assert "Try again" in caught.value.message
-    assert not SandboxUser.objects.filter(user_name="x@acme.example.com").exists()
 
 
 def _network(error: type[httpx2.TransportError]) -> httpx2.BaseTransport:

@@ -3,7 +3,9 @@
 Every call: a slot from the shared rate limiter (per Zoom account and rate-limit label) → a bearer
 token from the caller's `TokenSource` → the HTTP request with explicit timeouts. A 401 "invalid
 access token" gets one refresh and one retry; everything else that is not a success comes back as
-one of the exceptions in `zoomadmin.zoom.errors`, never as a raw response. Payloads are the
+one of the exceptions in `zoomadmin.zoom.errors`, never as a raw response. A write (POST, PUT,
+PATCH, DELETE) that may have reached Zoom without a readable answer raises `OutcomeUnknown`, never
+the retryable `Unavailable`: sending it again could make the change twice. Payloads are the
 scim2-models models of `zoomadmin.zoom.models`.
 
 Written against Zoom's reference; the core operations also work against an RFC 7644 server
@@ -31,6 +33,8 @@ from zoomadmin.zoom.errors import (
     Forbidden,
     Invalid,
     NotFound,
+    OutcomeReason,
+    OutcomeUnknown,
     RateLimited,
     Unauthorized,
     Unavailable,
@@ -68,6 +72,21 @@ DEFAULT_RETRY_AFTER = 1.0
 MAX_RETRY_AFTER = 86_400.0
 # Zoom's error text goes into messages, logs and the audit trail: a runaway body must not.
 MAX_DETAIL_CHARS = 500
+# What an admin reads when Zoom's answer to a read cannot be decoded or parsed.
+UNREADABLE = "Zoom answered with data zoomadmin cannot read. Try again; if it persists, report it."
+# Requests that change something in Zoom: their failures are sorted by whether Zoom may have acted.
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Failures that happen before a single byte of the request leaves this machine (no connection, no
+# pooled connection, no proxy tunnel, a URL we cannot speak to). Every other transport failure of a
+# write (read/write timeout, connection dropped or garbled after sending) may follow a request that
+# Zoom received in full; only these are safe to send again.
+NEVER_SENT: tuple[type[httpx2.TransportError], ...] = (
+    httpx2.ConnectTimeout,
+    httpx2.PoolTimeout,
+    httpx2.ConnectError,
+    httpx2.ProxyError,
+    httpx2.UnsupportedProtocol,
+)
 
 
 class TokenSource(Protocol):
@@ -284,6 +303,8 @@ class ZoomClient:
         response = self._send(method, path, label=label, token=token, params=params, json=json, headers=headers)
         if response.status_code == httpx2.codes.UNAUTHORIZED and _gateway_code(response) != CODE_MISSING_SCOPE:
             # Expired or superseded token: refresh once (single-flight in the token source), retry once.
+            # Safe for writes too: Zoom answered 401, so it refused the request without acting on it.
+            # A first attempt without an answer raised in `_send` and never gets here.
             token = self._tokens.refreshed_access_token(token)
             response = self._send(method, path, label=label, token=token, params=params, json=json, headers=headers)
         if response.is_success:
@@ -306,16 +327,8 @@ class ZoomClient:
         request_headers = {"Authorization": f"Bearer {token}", **(headers or {})}
         try:
             return self._http.request(method, path, params=params, json=json, headers=request_headers)
-        except httpx2.TimeoutException as exc:
-            logger.warning("Zoom timed out: %s %s (%s)", method, path, type(exc).__name__)
-            raise Unavailable(
-                "Zoom did not answer in time. Try again in a few minutes.", detail=type(exc).__name__
-            ) from None
-        except httpx2.TransportError as exc:
-            logger.warning("Zoom unreachable: %s %s (%s)", method, path, type(exc).__name__)
-            raise Unavailable(
-                "Zoom cannot be reached right now. Check the network, then try again.", detail=type(exc).__name__
-            ) from None
+        except (httpx2.TransportError, httpx2.DecodingError) as exc:
+            raise _failure(method, path, exc) from None
 
     def _error(self, method: str, path: str, label: str, response: httpx2.Response) -> ZoomError:
         status = response.status_code
@@ -359,6 +372,9 @@ class ZoomClient:
                 detail=detail,
                 status=status,
             )
+        if status == httpx2.codes.GATEWAY_TIMEOUT and method in WRITE_METHODS:
+            # Zoom's gateway gave up waiting for the service behind it, which may still apply the change.
+            return OutcomeUnknown(method=method, path=_url_path(path), reason="timeout", detail=detail, status=status)
         if status >= httpx2.codes.INTERNAL_SERVER_ERROR:
             return Unavailable(
                 f"Zoom failed with a server error ({status}). Try again in a few minutes.", detail=detail, status=status
@@ -370,17 +386,55 @@ class ZoomClient:
         )
 
     def _parse[T](self, parse: Callable[[Any], T], response: httpx2.Response) -> T:
-        # A success whose body we cannot read is Zoom misbehaving, not the admin's mistake.
+        # A success whose body we cannot read is Zoom misbehaving, not the admin's mistake. To a
+        # write it still says Zoom accepted something, but not what: the outcome is unknown.
         try:
             result = parse(response.json())
         except (ValueError, pydantic.ValidationError) as exc:
-            logger.warning("Unreadable Zoom answer to %s: %s", response.request.url.path, exc)
+            request = response.request
+            logger.warning("Unreadable Zoom answer to %s %s: %s", request.method, request.url.path, exc)
+            if request.method in WRITE_METHODS:
+                raise OutcomeUnknown(
+                    method=request.method,
+                    path=request.url.path,
+                    reason="unreadable",
+                    detail=str(exc)[:MAX_DETAIL_CHARS],
+                    status=response.status_code,
+                ) from None
             raise Unavailable(
-                "Zoom answered with data zoomadmin cannot read. Try again; if it persists, report it.",
-                detail=str(exc)[:500],
+                UNREADABLE,
+                detail=str(exc)[:MAX_DETAIL_CHARS],
                 status=response.status_code,
             ) from None
         return result
+
+
+def _failure(method: str, url: str, exc: httpx2.TransportError | httpx2.DecodingError) -> ZoomError:
+    """The exception for a request that got no usable answer: retryable unless a write may have landed."""
+    kind = type(exc).__name__
+    if method in WRITE_METHODS and not isinstance(exc, NEVER_SENT):
+        reason: OutcomeReason = (
+            "timeout"
+            if isinstance(exc, httpx2.TimeoutException)
+            else "unreadable"
+            if isinstance(exc, httpx2.DecodingError)
+            else "disconnected"
+        )
+        logger.warning("Zoom's answer to %s %s was lost (%s): outcome unknown", method, url, kind)
+        return OutcomeUnknown(method=method, path=_url_path(url), reason=reason, detail=kind)
+    if isinstance(exc, httpx2.TimeoutException):
+        logger.warning("Zoom timed out: %s %s (%s)", method, url, kind)
+        return Unavailable("Zoom did not answer in time. Try again in a few minutes.", detail=kind)
+    if isinstance(exc, httpx2.DecodingError):
+        logger.warning("Undecodable Zoom answer to %s %s (%s)", method, url, kind)
+        return Unavailable(UNREADABLE, detail=kind)
+    logger.warning("Zoom unreachable: %s %s (%s)", method, url, kind)
+    return Unavailable("Zoom cannot be reached right now. Check the network, then try again.", detail=kind)
+
+
+def _url_path(url: str) -> str:
+    """The path of a request URL, as `OutcomeUnknown` reports it (no host, no query)."""
+    return httpx2.URL(url).path
 
 
 def _list_params(start_index: int, count: int, filter: str | None) -> dict[str, str | int]:

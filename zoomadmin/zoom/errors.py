@@ -2,11 +2,21 @@
 
 Each carries `message`, a sentence fit to show an admin, plus Zoom's own `detail` and the HTTP
 `status` for logs and audit. Callers catch `ZoomError` for "anything Zoom said no to".
+
+Two of them mean "try again later" and differ in what a retry risks: `Unavailable` (and
+`RateLimited`) say the request changed nothing in Zoom, so it may simply be sent again;
+`OutcomeUnknown` says a change was sent and Zoom may have applied it, so the caller must look at
+Zoom before sending it again (docs/zoom-client.md, "Writes whose outcome is unknown").
 """
 
 from __future__ import annotations
 
 import math
+from typing import Literal
+
+# Why a write's outcome is unknown: no answer in time (our read/write timeout, or Zoom's gateway
+# answering 504), the connection dropped before an answer, or a success we cannot read.
+OutcomeReason = Literal["timeout", "disconnected", "unreadable"]
 
 
 def wait_in_words(seconds: float) -> str:
@@ -66,6 +76,37 @@ class Forbidden(ZoomError):
 
 
 class Unavailable(ZoomError):
-    """Zoom did not answer in time, or answered with a server error: usually worth retrying."""
+    """Zoom changed nothing and may be asked again: a read failed, a request never left, or Zoom
+    answered with a server error (except a 504 to a write, which is `OutcomeUnknown`)."""
 
     default_message = "Zoom is not answering right now. Try again in a few minutes."
+
+
+class OutcomeUnknown(ZoomError):
+    """A change was sent to Zoom and Zoom may or may not have applied it: reconcile before retrying.
+
+    Deliberately not an `Unavailable`: code that retries on `Unavailable` must not send a create
+    twice. `method` and `path` name the request (the path never holds a token), `reason` says
+    what happened: "timeout", "disconnected" or "unreadable" (a success whose body cannot be read).
+    `status` is Zoom's status when it answered (504, or the unreadable 2xx), else None.
+    """
+
+    default_message = (
+        "Zoom did not confirm whether the change was made; it may have been. "
+        "zoomadmin checks with Zoom before trying it again, so it is never made twice."
+    )
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        method: str,
+        path: str,
+        reason: OutcomeReason,
+        detail: str = "",
+        status: int | None = None,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.reason: OutcomeReason = reason
+        super().__init__(message, detail=detail, status=status)
