@@ -13,7 +13,8 @@ How, and why this way:
   widened by `margin` so that the varying delay between our grant and the request's arrival at Zoom
   cannot squeeze N+1 requests into one of Zoom's windows.
 - **One Lua script per decision**, timed with Redis `TIME`: atomic across processes, one clock for
-  all of them, one round trip per attempt.
+  all of them, one round trip per attempt. (A `Clock` given to the limiter replaces `TIME` and the
+  waits, so tests can step time instead of sleeping; keys expire at times on that same clock.)
 - **Daily caps** counted per UTC day in the same script; when spent, `RateLimited.retry_after` is the
   time until 00:00 UTC.
 - **429 feedback**: `penalize` (called when Zoom answers 429 anyway, e.g. because another app on the
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 from django.conf import settings
 from redis import Redis
@@ -42,12 +44,17 @@ _US = 1_000_000
 
 # KEYS: 1 grant log (list of grant times, oldest first), 2 penalty hash, 3 daily counter hash.
 # ARGV: 1 requests per window, 2 window in µs (margin included), 3 daily cap (0: none),
-#       4 recovery (share of the budget regained per clean window).
+#       4 recovery (share of the budget regained per clean window), 5 now in µs ('': Redis TIME).
 # Returns {1, 0, "ok"} or {0, µs until a slot may be free, reason}. Times are whole microseconds:
 # they fit a Lua double exactly, and integers survive the trip back to Python.
 _ACQUIRE_LUA = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local now
+if ARGV[5] ~= '' then
+  now = tonumber(ARGV[5])
+else
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local daily_cap = tonumber(ARGV[3])
@@ -91,7 +98,7 @@ if n >= allowed then
 end
 
 redis.call('RPUSH', KEYS[1], string.format('%.0f', now))
-redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) + 1000)
+redis.call('PEXPIREAT', KEYS[1], math.ceil((now + window) / 1000) + 1000)
 if daily_cap > 0 then
   redis.call('HSET', KEYS[3], 'day', string.format('%.0f', day), 'count', day_count + 1)
   redis.call('EXPIREAT', KEYS[3], (day + 1) * 86400 + 60)
@@ -100,12 +107,17 @@ return {1, 0, 'ok'}
 """
 
 # KEYS: 1 penalty hash. ARGV: 1 requests per window, 2 factor, 3 block for µs (-1: not given),
-# 4 recovery per window, 5 window in µs.
+# 4 recovery per window, 5 window in µs, 6 now in µs ('': Redis TIME).
 # Several requests in flight usually get 429 together; only the first within a window cuts the
 # rate, the others just extend the block, so one busy moment does not collapse the rate to 1.
 _PENALIZE_LUA = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local now
+if ARGV[6] ~= '' then
+  now = tonumber(ARGV[6])
+else
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
 local limit = tonumber(ARGV[1])
 local factor = tonumber(ARGV[2])
 local block = tonumber(ARGV[3])
@@ -135,6 +147,18 @@ local full_at = blocked_until + (limit - rate) / (recovery * limit) * window
 redis.call('PEXPIREAT', KEYS[1], math.ceil((full_at + window) / 1000) + 1000)
 return string.format('%.6f', rate)
 """
+
+
+class Clock(Protocol):
+    """A time source for the limiter in place of Redis `TIME` and real sleeps (tests step it)."""
+
+    def now(self) -> float:
+        """Seconds since the Unix epoch (UTC)."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Wait `seconds` on this clock."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -172,7 +196,8 @@ class RateLimiter:
 
     `share` is the part of Zoom's limits this install may use; `margin` (seconds) widens each window
     against network jitter; `penalty_factor` multiplies the rate on a 429; `recovery` is the share of
-    the budget regained per clean window after that.
+    the budget regained per clean window after that. `clock` replaces Redis `TIME` and real sleeps;
+    every limiter sharing buckets must then share the clock (production leaves it None).
     """
 
     def __init__(
@@ -183,6 +208,7 @@ class RateLimiter:
         margin: float = 0.05,
         penalty_factor: float = 0.5,
         recovery: float = 0.1,
+        clock: Clock | None = None,
     ) -> None:
         if share is None:
             share = float(settings.ZOOM_RATE_LIMIT_SHARE)
@@ -199,6 +225,7 @@ class RateLimiter:
         self.margin = margin
         self.penalty_factor = penalty_factor
         self.recovery = recovery
+        self.clock = clock
         self._acquire_script = redis.register_script(_ACQUIRE_LUA)
         self._penalize_script = redis.register_script(_PENALIZE_LUA)
 
@@ -221,17 +248,20 @@ class RateLimiter:
             budget.daily or 0,
             repr(self.recovery),
         ]
-        deadline = time.monotonic() + max_wait
+        clock_now, sleep = (self.clock.now, self.clock.sleep) if self.clock else (time.monotonic, time.sleep)
+        deadline = clock_now() + max_wait
         while True:
-            granted, retry_us, reason = self._acquire_script(keys=[keys.log, keys.penalty, keys.daily], args=args)
+            granted, retry_us, reason = self._acquire_script(
+                keys=[keys.log, keys.penalty, keys.daily], args=[*args, self._now_us()]
+            )
             if granted:
                 return
             retry_after = int(retry_us) / _US
-            if not wait or time.monotonic() + retry_after > deadline:
+            if not wait or clock_now() + retry_after > deadline:
                 raise _refusal(_text(reason), retry_after, budget)
             # The script said exactly when the next slot frees: sleep until then (a hair more, so the
             # recheck does not land a microsecond early), then ask again; another process may win it.
-            time.sleep(retry_after + 0.0005)
+            sleep(retry_after + 0.0005)
 
     def penalize(self, *, account_id: str, plan: str, label: str, retry_after: float | None) -> None:
         """Zoom answered 429: slow this bucket down (recovers gradually).
@@ -251,8 +281,13 @@ class RateLimiter:
                 block_us,
                 repr(self.recovery),
                 round((budget.window + self.margin) * _US),
+                self._now_us(),
             ],
         )
+
+    def _now_us(self) -> str:
+        """The scripts' `now` argument: the clock's time in whole µs, or '' for Redis `TIME`."""
+        return "" if self.clock is None else str(round(self.clock.now() * _US))
 
 
 def _text(value: bytes | str) -> str:
