@@ -53,6 +53,42 @@ def test_compose_has_the_stack_and_runs_real_entry_points() -> None:
     assert services["migrate"]["command"] == ["python", "manage.py", "migrate", "--noinput"]
 
 
+def test_compose_sandbox_shares_no_database_redis_or_state_with_the_dashboard() -> None:
+    compose = _compose()
+    services = compose["services"]
+    dashboard_env = compose["x-app"]["environment"]
+    sandbox_services = {name for name, service in services.items() if service.get("profiles") == ["sandbox"]}
+    assert sandbox_services == {"sandbox-createdb", "sandbox-migrate", "sandbox"}
+    # Without the profile (production), nothing serves or migrates the sandbox.
+    for name in set(services) - sandbox_services:
+        assert services[name].get("environment", {}).get("ZOOMADMIN_SERVE") != "sandbox", name
+        assert "SANDBOX_DATABASE_URL" not in services[name].get("environment", {}), name
+
+    sandbox_env = services["sandbox"]["environment"]
+    assert services["sandbox-migrate"]["environment"] == sandbox_env
+    assert services["sandbox-migrate"]["command"] == ["python", "manage.py", "migrate", "--noinput"]
+    assert services["sandbox"]["depends_on"]["sandbox-migrate"]["condition"] == "service_completed_successfully"
+    assert services["sandbox-migrate"]["depends_on"]["sandbox-createdb"]["condition"] == (
+        "service_completed_successfully"
+    )
+    # DATABASE_URL is ignored in a sandbox process; its own database is on the same server, another name.
+    assert "DATABASE_URL" not in sandbox_env
+    sandbox_db = sandbox_env["SANDBOX_DATABASE_URL"].split("@")[1]
+    dashboard_db = dashboard_env["DATABASE_URL"].split("@")[1]
+    assert sandbox_db.startswith("postgres:5432/")
+    assert sandbox_db != dashboard_db
+    sandbox_db_name = sandbox_db.split("/", 1)[1]
+    createdb = " ".join(services["sandbox-createdb"]["command"])
+    assert f"createdb {sandbox_db_name}" in createdb
+    assert f"datname = '{sandbox_db_name}'" in createdb
+    # Its rate-limit counters and cache in another Redis database, its keys in another volume.
+    assert sandbox_env["REDIS_URL"].rsplit("/", 1)[0] == dashboard_env["REDIS_URL"].rsplit("/", 1)[0]
+    assert sandbox_env["REDIS_URL"] != dashboard_env["REDIS_URL"]
+    for name in ("sandbox", "sandbox-migrate"):
+        assert services[name]["volumes"] == ["sandboxvar:/app/var"]
+    assert "sandboxvar" in compose["volumes"]
+
+
 def test_compose_database_and_redis_urls_point_at_its_services() -> None:
     compose = _compose()
     env = compose["x-app"]["environment"]

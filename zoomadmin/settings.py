@@ -46,11 +46,14 @@ FIELD_ENCRYPTION_KEY = _generated_secret("FIELD_ENCRYPTION_KEY", lambda: Fernet.
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", ".localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
-# "dashboard" serves the admin dashboard; "sandbox" serves only the Zoom emulator (its own port).
+# "dashboard" serves the admin dashboard; "sandbox" serves only the Zoom emulator (its own port,
+# its own database and admin users: see docs/sandbox.md).
 ZOOMADMIN_SERVE = env_choice("ZOOMADMIN_SERVE", "dashboard", ("dashboard", "sandbox"))
-# Host names whose requests are answered by the sandbox even in a dashboard process
-# (tests and single-port setups). Empty in production.
-SANDBOX_HOSTS = env_list("SANDBOX_HOSTS", [])
+# The test suite (and mypy) install the sandbox inside the dashboard's process and database: set by
+# zoomadmin.sandbox.in_process. Never in production: there the sandbox is not installed at all.
+SANDBOX_IN_PROCESS = ZOOMADMIN_SERVE == "dashboard" and env_bool("ZOOMADMIN_SANDBOX_IN_PROCESS", False)
+# Host names whose requests the in-process sandbox answers (tests set them per test).
+SANDBOX_HOSTS: list[str] = []
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -63,13 +66,19 @@ INSTALLED_APPS = [
     "django_htmx",
     "zoomadmin.accounts",
     "zoomadmin.audit",
-    "zoomadmin.sandbox",
+    "zoomadmin.imports",
 ]
+if ZOOMADMIN_SERVE == "sandbox":
+    # The sandbox process serves the emulator only: none of the dashboard's apps, tables or admin pages.
+    INSTALLED_APPS = [app for app in INSTALLED_APPS if not app.startswith("zoomadmin.")]
+if ZOOMADMIN_SERVE == "sandbox" or SANDBOX_IN_PROCESS:
+    INSTALLED_APPS.append("zoomadmin.sandbox")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "zoomadmin.sandbox.middleware.SandboxRoutingMiddleware",
+    # Tests only: requests for SANDBOX_HOSTS reach the in-process sandbox's URLs.
+    *(["zoomadmin.sandbox.middleware.SandboxRoutingMiddleware"] if SANDBOX_IN_PROCESS else []),
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -94,13 +103,19 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "zoomadmin.accounts.context_processors.dashboard",
+                # The sandbox process has no dashboard apps to ask.
+                *(["zoomadmin.accounts.context_processors.dashboard"] if ZOOMADMIN_SERVE == "dashboard" else []),
             ],
         },
     },
 ]
 
-DATABASE_URL = env_str("DATABASE_URL")
+# The sandbox never shares the dashboard's database: its accounts, tokens and admin users live
+# in SANDBOX_DATABASE_URL (DATABASE_URL is ignored there), by default a SQLite file of its own.
+if ZOOMADMIN_SERVE == "sandbox":
+    DATABASE_URL, _SQLITE_NAME = env_str("SANDBOX_DATABASE_URL"), "sandbox.sqlite3"
+else:
+    DATABASE_URL, _SQLITE_NAME = env_str("DATABASE_URL"), "db.sqlite3"
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
 else:
@@ -108,8 +123,8 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(VAR_DIR / "db.sqlite3"),
-            # WAL + a busy timeout let the web server, the sandbox and the worker share the file.
+            "NAME": str(VAR_DIR / _SQLITE_NAME),
+            # WAL + a busy timeout let the web server's workers and the Celery worker share the file.
             "OPTIONS": {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"},
         }
     }
@@ -201,6 +216,19 @@ ZOOM_HTTP_TIMEOUT = env_float("ZOOM_HTTP_TIMEOUT", 20.0, minimum=0.1)
 # Dotted path of a factory returning an httpx2 transport for every Zoom call; empty = the network.
 # Tests set it to the sandbox's in-process transport ("zoomadmin.sandbox.transport.sandbox_transport").
 ZOOM_HTTP_TRANSPORT = env_str("ZOOM_HTTP_TRANSPORT")
+
+# Bulk changes (docs/bulk-changes.md). Deactivating or deleting more than this share of the account's
+# active users needs the admin to type the number first.
+IMPORTS_SAFEGUARD_SHARE = env_float("IMPORTS_SAFEGUARD_SHARE", 0.2, minimum=0.0, maximum=1.0)
+# Requests in flight at once within one chunk of a job (latency must not bound throughput).
+IMPORTS_CONCURRENCY = env_int("IMPORTS_CONCURRENCY", 16, minimum=1)
+# Chunk tasks started per job; each works for IMPORTS_CHUNK_SECONDS, then hands over to the queue.
+IMPORTS_PARALLEL_CHUNKS = env_int("IMPORTS_PARALLEL_CHUNKS", 2, minimum=1)
+IMPORTS_CHUNK_SECONDS = env_float("IMPORTS_CHUNK_SECONDS", 30.0, minimum=1.0)
+# A claimed row's lease (renewed while its worker lives); an expired one is checked with Zoom and retaken.
+IMPORTS_LEASE_SECONDS = env_float("IMPORTS_LEASE_SECONDS", 60.0, minimum=1.0)
+# A running job with no stored outcome for this long is resumed by the sweeper.
+IMPORTS_STALL_SECONDS = env_float("IMPORTS_STALL_SECONDS", 120.0, minimum=1.0)
 
 LOG_LEVEL = env_choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error"))
 LOGGING = {

@@ -42,6 +42,7 @@ def test_me_describes_the_authorizing_user(
         "role_name": role,
         "type": 1,
         "status": "active",
+        "company": sandbox_account.name,
     }
     assert response.headers["X-RateLimit-Category"] == "Light"
 
