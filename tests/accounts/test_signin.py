@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from tests.accounts.conftest import callback_path, consent
 from zoomadmin.accounts.models import ZoomAccount, ZoomConnection
+from zoomadmin.audit.models import AuditEvent
 from zoomadmin.sandbox.models import AccessToken, AuthorizationCode, SandboxAccount, SandboxUser
 
 pytestmark = pytest.mark.usefixtures("allowed_accounts", "sandbox_app")
@@ -274,6 +275,9 @@ def test_rename_account_and_correct_plan(visitor: Client, sign_in: Callable[...,
     assert "Saved the settings of Acme Worldwide." in saved.content.decode()
     account.refresh_from_db()
     assert (account.name, account.plan) == ("Acme Worldwide", "pro")
+    event = AuditEvent.objects.get()
+    assert (event.action, event.zoom_email) == ("account.settings", "admin@acme.example.com")
+    assert event.changes == {"name": ["Acme Corp", "Acme Worldwide"], "plan": ["business", "pro"]}
     # Signing in again keeps the name and plan the admin chose.
     sign_in(visitor, admin_a)
     assert ZoomAccount.objects.values_list("name", "plan").get() == ("Acme Worldwide", "pro")

@@ -12,6 +12,8 @@ from django.contrib.sessions.backends.base import SessionBase
 from zoomadmin.accounts.crypto import InvalidToken
 from zoomadmin.accounts.models import ZoomAccount, ZoomConnection, ZoomPlan
 from zoomadmin.accounts.signin import oauth_config
+from zoomadmin.audit.models import AuditAction, AuditTarget
+from zoomadmin.audit.services import audit_record, changes_between
 from zoomadmin.zoom import oauth
 from zoomadmin.zoom.errors import Unauthorized, ZoomError
 
@@ -64,6 +66,25 @@ def account_set_plan(*, account: ZoomAccount, plan: str) -> ZoomAccount:
         raise ValueError(f"Unknown plan {plan!r}; choose one of {', '.join(ZoomPlan.values)}.")
     account.plan = plan
     account.save(update_fields=["plan", "updated"])
+    return account
+
+
+def account_settings_save(*, account: ZoomAccount, actor: ZoomConnection, name: str, plan: str) -> ZoomAccount:
+    """Save the account's name and plan as `actor` and leave an audit event of what changed (if anything)."""
+    before = {"name": account.name, "plan": account.plan}
+    account_rename(account=account, name=name)
+    account_set_plan(account=account, plan=plan)
+    changes = changes_between(before, {"name": account.name, "plan": account.plan})
+    if changes:
+        audit_record(
+            account=account,
+            actor=actor,
+            action=AuditAction.ACCOUNT_SETTINGS,
+            target_type=AuditTarget.ACCOUNT,
+            target_zoom_id=account.zoom_id,
+            target_label=account.name,
+            changes=changes,
+        )
     return account
 
 

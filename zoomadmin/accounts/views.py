@@ -185,8 +185,12 @@ def account_settings(request: AccountRequest) -> HttpResponse:
     if request.method == "POST":
         form = AccountSettingsForm(request.POST)
         if form.is_valid():
-            connections.account_rename(account=account, name=form.cleaned_data["name"])
-            connections.account_set_plan(account=account, plan=form.cleaned_data["plan"])
+            connections.account_settings_save(
+                account=account,
+                actor=request.zoom_connection,
+                name=form.cleaned_data["name"],
+                plan=form.cleaned_data["plan"],
+            )
             messages.success(request, f"Saved the settings of {account.name}.")
             return redirect("account:settings", account.zoom_id)
     else:
