@@ -9,7 +9,7 @@ way Zoom does: SCIM errors with a *numeric* `status`, gateway errors as `{"code"
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
@@ -22,7 +22,19 @@ from zoomadmin.sandbox import auth, faults, ratelimit
 from zoomadmin.sandbox.models import AccessToken, SandboxAccount, SandboxUser
 from zoomadmin.sandbox.ratelimit import HEAVY, LIGHT, MEDIUM, RESOURCE_INTENSIVE
 
-__all__ = ["HEAVY", "LIGHT", "MEDIUM", "RESOURCE_INTENSIVE", "ApiContext", "ScimError", "ZoomApiError", "api_view"]
+__all__ = [
+    "HEAVY",
+    "LIGHT",
+    "MEDIUM",
+    "RESOURCE_INTENSIVE",
+    "ApiContext",
+    "ScimError",
+    "ZoomApiError",
+    "allow_methods",
+    "api_view",
+    "method_not_allowed",
+    "path_error",
+]
 
 SCIM_ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 # Every SCIM2 operation needs one of these (classic or granular name).
@@ -105,6 +117,43 @@ def api_view(*, label: str, scopes: tuple[str, ...], scim: bool = True) -> Calla
             return response
 
         return view
+
+    return decorate
+
+
+def path_error(request: HttpRequest, status: int, *, detail: str, message: str) -> HttpResponse:
+    """An error no handler produced (unknown path, wrong method, crash), in the shape Zoom uses there.
+
+    SCIM paths answer a SCIM Error body (`detail`); every other path Zoom's `{"code", "message"}`.
+    """
+    if request.path_info.startswith("/scim2/"):
+        return ScimError(status, detail).response()
+    return ZoomApiError(status, status, message).response()
+
+
+def method_not_allowed(request: HttpRequest, allowed: Iterable[str]) -> HttpResponse:
+    """Zoom's 405 for a method a path does not serve, with the `Allow` header HTTP asks for."""
+    response = path_error(
+        request,
+        405,
+        detail=f"The {request.method} method is not allowed on this resource.",
+        message="Method Not Allowed",
+    )
+    response["Allow"] = ", ".join(allowed)
+    return response
+
+
+def allow_methods(*methods: str) -> Callable[[Handler], Handler]:
+    """Django's `require_http_methods`, answering a Zoom-shaped JSON 405 instead of an empty one."""
+
+    def decorate(view: Handler) -> Handler:
+        @wraps(view)
+        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method not in methods:
+                return method_not_allowed(request, methods)
+            return view(request, *args, **kwargs)
+
+        return checked
 
     return decorate
 

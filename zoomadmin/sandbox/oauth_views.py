@@ -15,11 +15,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.csp import CSP
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from zoomadmin.sandbox import oauth
-from zoomadmin.sandbox.api import LIGHT, ApiContext, ZoomApiError, api_view
+from zoomadmin.sandbox.api import LIGHT, ApiContext, ZoomApiError, allow_methods, api_view
 from zoomadmin.sandbox.models import Role, SandboxUser
 from zoomadmin.sandbox.tokens import IssuedTokens
 
@@ -56,8 +55,12 @@ def _consent_page(
     return response
 
 
+# Exempt from the middleware's CSRF check only so that other methods get Zoom's 405 rather than
+# a CSRF page; the consent form's POST is still checked (csrf_protect, inside the method check).
+@csrf_exempt
 @never_cache
-@require_http_methods(["GET", "POST"])
+@allow_methods("GET", "POST")
+@csrf_protect
 def authorize(request: HttpRequest) -> HttpResponse:
     """Zoom's consent page: pick the sandbox user who authorizes, then Authorize or Deny.
 
@@ -123,7 +126,7 @@ def _oauth_answer(body: dict[str, Any], status: int = 200) -> JsonResponse:
 
 
 @csrf_exempt
-@require_POST
+@allow_methods("POST")
 def token(request: HttpRequest) -> HttpResponse:
     """`POST /oauth/token`: the authorization_code, refresh_token and account_credentials grants."""
     try:
@@ -152,7 +155,7 @@ def token(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_exempt
-@require_POST
+@allow_methods("POST")
 def revoke(request: HttpRequest) -> HttpResponse:
     """`POST /oauth/revoke`: revoke an access or refresh token (and its pair); always `success` for the app."""
     try:
@@ -168,7 +171,7 @@ def _user_type(user: SandboxUser) -> int:
     return USER_TYPES.get(user.user_type.lower(), 1)
 
 
-@require_GET
+@allow_methods("GET")
 @api_view(label=LIGHT, scopes=USERS_ME_SCOPES, scim=False)
 def users_me(request: HttpRequest, ctx: ApiContext) -> HttpResponse:
     """`GET /v2/users/me`: the token's user; for Server-to-Server tokens, the account owner."""

@@ -21,8 +21,8 @@ from zoomadmin.sandbox.api import (
     MEDIUM,
     SCIM_SCOPES,
     ApiContext,
-    ScimError,
     api_view,
+    method_not_allowed,
     read_json_body,
     scim_json,
 )
@@ -38,9 +38,7 @@ def _by_method(handlers: dict[str, Callable[..., HttpResponse]]) -> Callable[...
     def view(request: HttpRequest, **kwargs: Any) -> HttpResponse:
         handler = handlers.get(request.method or "")
         if handler is None:
-            response = ScimError(405, f"The {request.method} method is not allowed on this resource.").response()
-            response["Allow"] = ", ".join(handlers)
-            return response
+            return method_not_allowed(request, handlers)
         return handler(request, **kwargs)
 
     return view

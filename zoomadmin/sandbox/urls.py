@@ -15,6 +15,11 @@ urlpatterns = [
     path("v2/", include("zoomadmin.sandbox.v2_urls")),
     path("", include("zoomadmin.sandbox.scim_urls")),
     path("admin/", admin.site.urls),
+    path("favicon.ico", views.favicon),
     # Anything else is an endpoint Zoom does not have.
     re_path(r"^.*$", views.not_found),
 ]
+
+# Errors raised past a view (DEBUG=false) keep Zoom's JSON shapes too.
+handler404 = "zoomadmin.sandbox.views.not_found"
+handler500 = "zoomadmin.sandbox.views.server_error"

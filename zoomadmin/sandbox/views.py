@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
 
-from zoomadmin.sandbox.api import ScimError
+from zoomadmin.favicon import favicon_redirect
+from zoomadmin.sandbox.api import allow_methods, path_error
 from zoomadmin.sandbox.knobs import knob_fields
 from zoomadmin.sandbox.models import OAuthApp, Role, SandboxAccount, SandboxGroup, SandboxUser, UserStatus
 
@@ -84,7 +85,9 @@ def accounts_summarize() -> list[AccountSummary]:
     return list(summaries.values())
 
 
-@require_GET
+# A browser page, but other methods get Zoom's 405 (JSON) rather than a CSRF page.
+@csrf_exempt
+@allow_methods("GET")
 def index(request: HttpRequest) -> HttpResponse:
     """What this sandbox holds, for a person who opens its URL in a browser."""
     # Client secrets are never rendered, so they are not even loaded.
@@ -99,8 +102,17 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "sandbox/index.html", context)
 
 
+# Browsers ask every site for it (the admin's pages have no icon link); other methods get Zoom's 405.
+favicon = csrf_exempt(allow_methods("GET", "HEAD")(favicon_redirect("img/sandbox-icon.ico")))
+
+
+# Any method: a POST to `/scim2/Bulk` is as unknown to Zoom as a GET, so no CSRF page may answer it.
+@csrf_exempt
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """Endpoints Zoom does not have (`/scim2/Me`, `/scim2/Bulk`, ...) answer 404 in Zoom's shapes."""
-    if request.path.startswith("/scim2/"):
-        return ScimError(404, "The requested resource was not found.").response()
-    return JsonResponse({"code": 404, "message": "Not Found"}, status=404)
+    return path_error(request, 404, detail="The requested resource was not found.", message="Not Found")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """An unexpected crash answers Zoom's 500, not Django's HTML page (a client must parse it)."""
+    return path_error(request, 500, detail="Internal server error.", message="Internal server error.")
