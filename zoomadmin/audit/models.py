@@ -18,7 +18,8 @@ trail has no retention limit and must outlive whatever it describes, so:
 
 from __future__ import annotations
 
-from typing import ClassVar
+import json
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -109,9 +110,30 @@ class AuditEvent(models.Model):
 
     @property
     def who(self) -> str:
-        """The dashboard person and, if different, the Zoom identity they acted as, in words."""
-        if not self.person_name and not self.zoom_email:
-            return "zoomadmin"
-        if self.zoom_email and self.person_name and self.zoom_email != self.person_name:
-            return f"{self.person_name} (as {self.zoom_email})"
-        return self.person_name or self.zoom_email
+        """Who made the change, in words: the admin's name and Zoom email, or zoomadmin itself."""
+        if not self.zoom_email:
+            return self.person_name or "zoomadmin"
+        if self.person_name and self.person_name != self.zoom_email:
+            return f"{self.person_name} ({self.zoom_email})"
+        return self.zoom_email
+
+    def change_list(self) -> list[tuple[str, str, str]]:
+        """The changed fields as (field, before, after) texts, for pages and exports ("" means empty)."""
+        rows = []
+        for name, pair in (self.changes or {}).items():
+            before, after = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
+            rows.append((str(name), value_text(before), value_text(after)))
+        return rows
+
+
+def value_text(value: Any) -> str:
+    """A stored before/after value as text: lists joined with commas, empty as ""."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(value_text(item) for item in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)

@@ -23,13 +23,15 @@ transaction anyway (they hold row locks for the length of an HTTP round trip).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime, time, timedelta
+from typing import Any, TypedDict
 
-from django.db.models import QuerySet
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from zoomadmin.accounts.models import ZoomAccount, ZoomConnection
@@ -43,6 +45,9 @@ INTERNAL_ERROR_MESSAGE = (
     "The change stopped on an internal error before zoomadmin could read Zoom's answer; "
     "check the target in Zoom before trying again."
 )
+
+# The person filter's value for changes zoomadmin made on its own (no admin's connection).
+SYSTEM_PERSON = "system"
 
 Changes = dict[str, list[Any]]
 
@@ -321,3 +326,132 @@ def audit_for_target(
         "-created", "-id"
     )
     return events[:limit] if limit is not None else events
+
+
+def audit_people(account: ZoomAccount) -> list[tuple[str, str]]:
+    """Who changed something in this account, as (Zoom user id, "Name (email)") by email, then zoomadmin itself.
+
+    Within one account a Zoom identity belongs to one dashboard person, so the Zoom user id names
+    the person, and keeps naming them after they disconnect. One query.
+    """
+    people = (
+        AuditEvent.objects.filter(account=account)
+        .exclude(zoom_user_id="")
+        .values("zoom_user_id")
+        .annotate(name=Max("person_name"), email=Max("zoom_email"))
+        .order_by("email", "zoom_user_id")
+    )
+    choices = []
+    for person in people:
+        name, email = person["name"], person["email"]
+        choices.append((person["zoom_user_id"], email if name in ("", email) else f"{name} ({email})"))
+    choices.append((SYSTEM_PERSON, "zoomadmin itself"))
+    return choices
+
+
+def _local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+class AuditFilters(TypedDict, total=False):
+    """The log page's filters, as keywords of `audit_events`."""
+
+    person: str
+    action: str
+    target: str
+    result: str
+    since: date
+    until: date
+
+
+def audit_events(
+    *,
+    account: ZoomAccount,
+    person: str = "",
+    action: str = "",
+    target: str = "",
+    result: str = "",
+    since: date | None = None,
+    until: date | None = None,
+) -> QuerySet[AuditEvent]:
+    """The account's events newest first, narrowed by the log page's filters (empty ones narrow nothing).
+
+    `person` is a Zoom user id or `SYSTEM_PERSON`; `target` is a case-insensitive substring of
+    the target's label or Zoom id (`%` and `_` match literally); `since` and `until` are whole
+    days in the dashboard's time zone, both included.
+    """
+    events = AuditEvent.objects.filter(account=account).order_by("-created", "-id")
+    if person == SYSTEM_PERSON:
+        events = events.filter(zoom_user_id="")
+    elif person:
+        events = events.filter(zoom_user_id=person)
+    if action:
+        events = events.filter(action=action)
+    if result:
+        events = events.filter(result=result)
+    if target:
+        events = events.filter(Q(target_label__icontains=target) | Q(target_zoom_id__icontains=target))
+    if since is not None:
+        events = events.filter(created__gte=_local_midnight(since))
+    if until is not None:
+        events = events.filter(created__lt=_local_midnight(until + timedelta(days=1)))
+    return events
+
+
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection): "=HYPERLINK(…)"
+# in a group name must arrive as text. Tab and CR are in the list because some spreadsheets skip them.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CSV_HEADER = [
+    "when",
+    "person",
+    "zoom_user_id",
+    "zoom_email",
+    "source",
+    "action",
+    "target_type",
+    "target_zoom_id",
+    "target",
+    "changes",
+    "result",
+    "zoom_status",
+    "zoom_message",
+    "job_id",
+    "job_row",
+]
+# Rows fetched per round trip while an export streams (a server-side cursor on PostgreSQL).
+CSV_CHUNK_SIZE = 2000
+
+
+def csv_cell(value: Any) -> str:
+    """A value as a CSV cell a spreadsheet shows as text: formula starts get a leading apostrophe."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def audit_csv_rows(events: QuerySet[AuditEvent]) -> Iterator[list[str]]:
+    """The header, then one row per event (changes as JSON), every cell neutralised against formulas.
+
+    Iterates in chunks without caching the query set, so exporting millions of events keeps memory flat.
+    """
+    yield CSV_HEADER
+    for event in events.iterator(chunk_size=CSV_CHUNK_SIZE):
+        yield [
+            csv_cell(value)
+            for value in (
+                timezone.localtime(event.created).isoformat(),
+                event.person_name,
+                event.zoom_user_id,
+                event.zoom_email,
+                event.source,
+                event.action,
+                event.target_type,
+                event.target_zoom_id,
+                event.target_label,
+                json.dumps(event.changes, ensure_ascii=False, sort_keys=True, cls=DjangoJSONEncoder),
+                event.result,
+                event.zoom_status,
+                event.zoom_message,
+                event.job_id,
+                event.job_row,
+            )
+        ]
