@@ -8,6 +8,7 @@ from pathlib import Path
 import dj_database_url
 from cryptography.fernet import Fernet
 from django.utils.csp import CSP
+from kombu import Queue
 
 from zoomadmin.env import (
     ConfigError,
@@ -138,11 +139,54 @@ if EMBEDDED_REDIS:
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 
+# Celery: the policy behind each of these is written down in docs/celery.md.
 CELERY_BROKER_URL = REDIS_URL.replace("unix://", "redis+socket://") if EMBEDDED_REDIS else REDIS_URL
-CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_ACKS_LATE = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Progress lives in our own tables; nobody reads task results.
+CELERY_TASK_IGNORE_RESULT = True
+# Shared task helpers (ZoomTask, the sweeper) live outside any Django app, so autodiscovery misses them.
+CELERY_IMPORTS = ("zoomadmin.tasks",)
+# Ack on receipt; only a task that is safe to run twice declares acks_late=True (docs/celery.md lists them).
+CELERY_TASK_ACKS_LATE = False
+# A worker child killed mid-task (OOM, hard time limit) fails that task instead of requeueing it: a
+# message that kills its worker would otherwise kill every worker in turn. Sweepers resume such work.
+CELERY_TASK_REJECT_ON_WORKER_LOST = False
+# One message at a time per worker process: a long Zoom task never sits on messages others could run.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Zoom-bound work has its own queue, so a bulk job cannot starve the default queue (and vice versa).
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = (Queue("default"), Queue("zoom"))
+# The router sends every task built on zoomadmin.tasks.ZoomTask to "zoom", everything else to "default".
+CELERY_TASK_ROUTES = ("zoomadmin.tasks.route",)
+# Every task has a deadline: the soft one raises SoftTimeLimitExceeded in the task, the hard one
+# kills the worker child. Tasks with known shorter work set their own (zoomadmin/*/tasks.py).
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300, minimum=1)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360, minimum=2)
+if CELERY_TASK_TIME_LIMIT <= CELERY_TASK_SOFT_TIME_LIMIT:
+    raise ConfigError("CELERY_TASK_TIME_LIMIT must be longer than CELERY_TASK_SOFT_TIME_LIMIT")
+# A retry waits at most this long (a spent daily budget is asked again after it, not hours later):
+# the Redis broker redelivers a message not acked within its visibility timeout, and a message
+# waiting for its countdown is held unacked by a worker, so the wait must stay well below it.
+TASK_RETRY_MAX_COUNTDOWN = env_int("TASK_RETRY_MAX_COUNTDOWN", 600, minimum=1)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+if max(TASK_RETRY_MAX_COUNTDOWN, CELERY_TASK_TIME_LIMIT) * 2 > CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]:
+    raise ConfigError("TASK_RETRY_MAX_COUNTDOWN and CELERY_TASK_TIME_LIMIT must stay under 30 minutes")
+# How often every active Zoom connection makes one call to Zoom (keeps refresh tokens alive: Zoom
+# forgets one unused for 90 days, and finds sign-ins an admin must renew before a job needs them).
+CONNECTION_CHECK_HOURS = env_float("CONNECTION_CHECK_HOURS", 24.0, minimum=0.01, maximum=24.0 * 30)
+CELERY_BEAT_SCHEDULE = {
+    "connections-check": {
+        "task": "zoomadmin.accounts.tasks.connections_check",
+        "schedule": CONNECTION_CHECK_HOURS * 3600,
+        # A fan-out nobody ran in time is replaced by the next one, not stacked up behind it.
+        "options": {"expires": CONNECTION_CHECK_HOURS * 3600},
+    },
+    "sweep": {
+        "task": "zoomadmin.tasks.sweep",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
