@@ -59,7 +59,7 @@ def main() -> None:
         **os.environ,
         "ZOOMADMIN_VAR_DIR": state,
         "ZOOMADMIN_SERVE": "sandbox",
-        "DATABASE_URL": f"sqlite:///{state}/db.sqlite3",
+        "SANDBOX_DATABASE_URL": f"sqlite:///{state}/sandbox.sqlite3",
         "DJANGO_SETTINGS_MODULE": "zoomadmin.settings",
         "LOG_LEVEL": "warning",
     }

@@ -73,7 +73,10 @@ def sandbox_server(env: dict[str, str], log_path: Path) -> Iterator[tuple[str, s
     port = free_port()
     command = [str(ROOT / ".venv/bin/gunicorn"), "zoomadmin.wsgi", "--bind", f"127.0.0.1:{port}", "--threads", "8"]
     shown = " ".join(
-        [f"{name}={shlex.quote(env[name])}" for name in ("ZOOMADMIN_SERVE", "DATABASE_URL", "ZOOMADMIN_VAR_DIR")]
+        [
+            f"{name}={shlex.quote(env[name])}"
+            for name in ("ZOOMADMIN_SERVE", "SANDBOX_DATABASE_URL", "ZOOMADMIN_VAR_DIR")
+        ]
         + [shlex.quote(part) if part != command[0] else ".venv/bin/gunicorn" for part in command]
     )
     base = f"http://127.0.0.1:{port}"
@@ -172,7 +175,7 @@ def measure(backend: str, base: str, *, client_id: str, client_secret: str, acco
 def run(backend: str, database_url: str, state: Path, args: argparse.Namespace) -> tuple[list[Row], str]:
     env = {
         **os.environ,
-        "DATABASE_URL": database_url,
+        "SANDBOX_DATABASE_URL": database_url,
         "ZOOMADMIN_VAR_DIR": str(state),
         "ZOOMADMIN_SERVE": "sandbox",
         "DJANGO_SETTINGS_MODULE": "zoomadmin.settings",

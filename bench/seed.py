@@ -23,7 +23,12 @@ BUDGET_SECONDS = 60.0
 
 
 def run(label: str, database_url: str, var_dir: str, users: int, groups: int) -> float:
-    env = {**os.environ, "DATABASE_URL": database_url, "ZOOMADMIN_VAR_DIR": var_dir}
+    env = {
+        **os.environ,
+        "ZOOMADMIN_SERVE": "sandbox",
+        "SANDBOX_DATABASE_URL": database_url,
+        "ZOOMADMIN_VAR_DIR": var_dir,
+    }
     manage(env, "migrate", "-v0", "--skip-checks")
     started = time.perf_counter()
     summary = manage(
