@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -97,5 +98,22 @@ def test_demo_starts_the_sandbox_worker_and_dashboard(demo: dict) -> None:
     assert api.status_code == 401
     assert api.json()["code"] == 124
 
+    # The sandbox's knobs password opens the sandbox's admin only: its superuser is in its own database.
+    password = (demo["var"] / "sandbox_admin_password").read_text().strip()
+    for site, signed_in in ((demo["sandbox"], True), (demo["dashboard"], False)):
+        with httpx2.Client(timeout=10) as browser:
+            form = browser.get(f"{site}/admin/login/")
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)
+            assert token, form.text
+            login = browser.post(
+                f"{site}/admin/login/?next=/admin/",
+                data={"csrfmiddlewaretoken": token.group(1), "username": "sandbox-admin", "password": password},
+                headers={"Referer": f"{site}/admin/login/"},
+            )
+            assert (login.status_code == 302) is signed_in, (site, login.status_code)
     assert (demo["var"] / "db.sqlite3").exists()
+    with sqlite3.connect(demo["var"] / "db.sqlite3") as dashboard_db:
+        assert dashboard_db.execute("SELECT count(*) FROM django_migrations").fetchone()[0] > 0
+        assert dashboard_db.execute("SELECT name FROM sqlite_master WHERE name LIKE 'sandbox%'").fetchall() == []
+    assert (demo["var"] / "sandbox.sqlite3").exists()
     assert "ready" in (demo["var"] / "worker.log").read_text()
