@@ -95,7 +95,10 @@ class ZoomTask(DjangoTask[P, R]):
                 raise
             logger.info("task %s[%s] retries in %.1f s after: %s", self.name, self.request.id, countdown, exc.message)
             # Past max_retries, retry() raises `exc` itself: the task fails with Zoom's sentence.
-            raise self.retry(exc=exc, countdown=countdown) from exc
+            # Otherwise it has sent the retry; the Retry holds a pickled copy of `exc` (ZoomErrors with
+            # keyword-only arguments come back as plain ZoomError), so the real one is its cause.
+            retry = self.retry(exc=exc, countdown=countdown, throw=False)
+            raise retry from exc
 
 
 def route(name: str, args: Any, kwargs: Any, options: Any, task: Any = None, **rest: Any) -> dict[str, str] | None:
