@@ -43,12 +43,15 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, connections, transaction
-from django.db.models import Case, F, Min, Q, QuerySet, Value, When
+from django.db.models import Case, F, Min, Q, QuerySet, TextField, Value, When
+from django.db.models.functions import Concat
 from django.utils import timezone
 from scim2_models import Name
 
 from zoomadmin.accounts.clients import zoom_client
 from zoomadmin.accounts.models import ZoomConnection
+from zoomadmin.audit.models import AuditAction, AuditResult, AuditTarget
+from zoomadmin.audit.services import AuditEntry, audit_record, audit_record_many
 from zoomadmin.imports.models import (
     Action,
     ChangeRow,
@@ -282,10 +285,18 @@ def row_attempt(client: ZoomClient, work: RowWork, checkpoint: Checkpoint, *, de
 
 
 def _find(client: ZoomClient, email: str) -> ZoomUser | None:
+    """The user signing in with `email`, with the whole profile, or None."""
     try:
-        return client.find_user_by_email(email)
+        found = client.find_user_by_email(email)
     except Invalid:
         # Zoom answers 400 to `userName eq` for an invited (pending) user: not someone we can update.
+        return None
+    if found is None or not found.id:
+        return None
+    # A list answer leaves out part of the profile (Zoom's extension, some attributes): read it whole.
+    try:
+        return client.get_user(found.id)
+    except NotFound:
         return None
 
 
@@ -559,30 +570,37 @@ def leases_renew(*, owner: str) -> None:
     GroupChange.objects.filter(lease_owner=owner, state=RowState.CLAIMED).update(lease_expires=until)
 
 
-def row_store(*, change_set_id: int, row_id: int, owner: str, applied: Applied) -> bool:
-    """Store a row's outcome, if `owner` still holds it; False when the lease was lost (someone took over)."""
+def row_store(*, change_set: ChangeSet, work: RowWork, owner: str, applied: Applied) -> bool:
+    """Store a row's outcome and its audit event together, if `owner` still holds the row.
+
+    False when the lease was lost (another chunk took the row over and reconciles it): then
+    nothing is written, so the row's ledger and the audit log never disagree.
+    """
     now = timezone.now()
-    stored = ChangeRow.objects.filter(pk=row_id, lease_owner=owner, state=RowState.CLAIMED).update(
-        state=applied.state,
-        result=applied.result,
-        zoom_id=applied.zoom_id,
-        before=applied.before,
-        changed=applied.changed,
-        zoom_status=applied.status,
-        message=applied.message[:2000],
-        applied_at=now,
-        lease_owner="",
-        lease_expires=None,
-        reconcile=applied.unknown,
-    )
-    if not stored:
-        logger.warning("Row %s: lease lost before its outcome was stored; the new owner reconciles it", row_id)
-        return False
-    ChangeSet.objects.filter(pk=change_set_id).update(progress_at=now)
-    if applied.state == RowState.FAILED:
-        GroupChange.objects.filter(row_id=row_id, state=RowState.PENDING).update(
-            state=RowState.SKIPPED, message="Not sent: the user's own change failed."
+    with transaction.atomic():
+        stored = ChangeRow.objects.filter(pk=work.id, lease_owner=owner, state=RowState.CLAIMED).update(
+            state=applied.state,
+            result=applied.result,
+            zoom_id=applied.zoom_id,
+            before=applied.before,
+            changed=applied.changed,
+            zoom_status=applied.status,
+            message=applied.message[:2000],
+            applied_at=now,
+            lease_owner="",
+            lease_expires=None,
+            reconcile=applied.unknown,
         )
+        if not stored:
+            logger.warning("Row %s: lease lost before its outcome was stored; the new owner reconciles it", work.id)
+            return False
+        if applied.audited:
+            audit_row_outcome(change_set, work, applied)
+        ChangeSet.objects.filter(pk=change_set.pk).update(progress_at=now)
+        if applied.state == RowState.FAILED:
+            GroupChange.objects.filter(row_id=work.id, state=RowState.PENDING).update(
+                state=RowState.SKIPPED, message="Not sent: the user's own change failed."
+            )
     return True
 
 
@@ -765,8 +783,7 @@ def _rows_phase(
                 continue
             in_flight -= 1
             if isinstance(outcome, Applied):
-                if row_store(change_set_id=change_set.pk, row_id=work.id, owner=owner, applied=outcome):
-                    _after_store(change_set, work, outcome)
+                if row_store(change_set=change_set, work=work, owner=owner, applied=outcome):
                     result.applied += outcome.state == RowState.DONE
                     result.failed += outcome.state == RowState.FAILED
             elif isinstance(outcome, Retry):
@@ -809,28 +826,36 @@ def _rows_phase(
         waited.update(waiting_until=None)
 
 
-def _after_store(change_set: ChangeSet, work: RowWork, applied: Applied) -> None:
-    """What follows a stored outcome: the audit event of a change (or attempted change)."""
-    if applied.audited:
-        audit_row_outcome(change_set, work, applied)
+_AUDIT_ACTIONS: dict[str, AuditAction] = {
+    Outcome.CREATE: AuditAction.USER_CREATE,
+    Outcome.UPDATE: AuditAction.USER_UPDATE,
+    Outcome.DEACTIVATE: AuditAction.USER_DEACTIVATE,
+    Outcome.REACTIVATE: AuditAction.USER_REACTIVATE,
+    Outcome.DELETE: AuditAction.USER_DELETE,
+}
 
 
 def audit_row_outcome(change_set: ChangeSet, work: RowWork, applied: Applied) -> None:
-    """Where every applied row's audit event is written (linked to the job and the row's line).
-
-    The audit app (`zoomadmin.audit.services.audit_record_many`) is not on main yet; until it is,
-    the event goes to the log, in the shape the audit call will take.
-    """
-    logger.info(
-        "audit job=%s line=%s action=%s target=%s (%s) result=%s changes=%s zoom_status=%s",
-        change_set.pk,
-        work.line,
-        applied.result,
-        applied.zoom_id,
-        work.email,
-        "unknown" if applied.unknown else ("success" if applied.state == RowState.DONE else "failure"),
-        applied.changed,
-        applied.status,
+    """The audit event of one applied (or refused, or unknown) row, linked to the job and its line."""
+    action = _AUDIT_ACTIONS.get(applied.result) or _AUDIT_ACTIONS.get(work.planned) or AuditAction.USER_UPDATE
+    if applied.unknown:
+        result, error = AuditResult.UNKNOWN, ZoomError(applied.message, status=applied.status)
+    elif applied.state == RowState.FAILED:
+        result, error = AuditResult.FAILURE, ZoomError(applied.message, status=applied.status)
+    else:
+        result, error = AuditResult.SUCCESS, None
+    audit_record(
+        account=change_set.account,
+        actor=change_set.created_by,
+        action=action,
+        target_type=AuditTarget.USER,
+        target_zoom_id=applied.zoom_id or work.zoom_id,
+        target_label=work.email,
+        changes=applied.changed,
+        result=result,
+        error=error,
+        job_id=change_set.pk,
+        job_row=work.line,
     )
 
 
@@ -840,7 +865,7 @@ def _next_work_in(change_set_id: int) -> float | None:
     if ChangeRow.objects.filter(_claimable(now), change_set_id=change_set_id).exists():
         return 0.0
     groups = GroupChange.objects.filter(change_set_id=change_set_id)
-    if groups.filter(_group_claimable(now), row__state=RowState.DONE).exists():
+    if groups.filter(_group_claimable(now), _group_ready()).exists():
         return 0.0
     rows = ChangeRow.objects.filter(change_set_id=change_set_id)
     waits = [
@@ -863,13 +888,19 @@ def _group_claimable(now: datetime) -> Q:
     )
 
 
+def _group_ready() -> Q:
+    # The user's own change is stored. A row whose own change failed had its memberships skipped
+    # then (row_store); a failed row here failed on another group, which must not hold this one back.
+    return Q(row__state__in=(RowState.DONE, RowState.FAILED)) & ~Q(row__zoom_id="")
+
+
 def _group_claim(*, change_set_id: int, owner: str) -> list[GroupChange]:
     """Claim the pending changes of one group and one kind (add or remove), as many as one PATCH may carry."""
     now = timezone.now()
     limit = GROUP_PATCH_MAX_CHARS // GROUP_MEMBER_CHARS
     with transaction.atomic():
         base: QuerySet[GroupChange] = GroupChange.objects.filter(
-            _group_claimable(now), change_set_id=change_set_id, row__state=RowState.DONE
+            _group_claimable(now), _group_ready(), change_set_id=change_set_id
         )
         first = base.order_by("group_name", "op", "id").values("group_name", "op").first()
         if first is None:
@@ -885,10 +916,6 @@ def _group_claim(*, change_set_id: int, owner: str) -> list[GroupChange]:
 
 
 def _groups_phase(change_set: ChangeSet, client: ZoomClient, owner: str, deadline: float, result: ChunkResult) -> None:
-    # Memberships of rows that failed or were skipped are never sent.
-    GroupChange.objects.filter(
-        change_set=change_set, state=RowState.PENDING, row__state__in=(RowState.FAILED, RowState.SKIPPED)
-    ).update(state=RowState.SKIPPED, message="Not sent: the user's own change failed.")
     group_ids: dict[str, str | None] = {}
     while time.monotonic() < deadline:
         if _job_status(change_set.pk) != JobStatus.RUNNING:
@@ -934,11 +961,17 @@ def _groups_phase(change_set: ChangeSet, client: ZoomClient, owner: str, deadlin
             result.failed += len(batch)
             continue
         now = timezone.now()
-        GroupChange.objects.filter(pk__in=[c.pk for c in batch], lease_owner=owner).update(
-            state=RowState.DONE, applied_at=now, lease_owner="", lease_expires=None, group_zoom_id=group_id, message=""
-        )
-        ChangeSet.objects.filter(pk=change_set.pk).update(progress_at=now)
-        audit_group_outcome(change_set, batch, group_id, op)
+        with transaction.atomic():
+            GroupChange.objects.filter(pk__in=[c.pk for c in batch], lease_owner=owner).update(
+                state=RowState.DONE,
+                applied_at=now,
+                lease_owner="",
+                lease_expires=None,
+                group_zoom_id=group_id,
+                message="",
+            )
+            ChangeSet.objects.filter(pk=change_set.pk).update(progress_at=now)
+            audit_group_outcome(change_set, batch, group_id, op)
         result.applied += len(batch)
 
 
@@ -976,17 +1009,30 @@ def _groups_fail(batch: list[GroupChange], owner: str, message: str, change_set:
     verb = "added to" if batch[0].op == GroupOp.ADD else "removed from"
     note = f" Not {verb} group “{batch[0].group_name}”: {message}"
     for change in batch:
-        ChangeRow.objects.filter(pk=change.row_id).update(state=RowState.FAILED, message=F("message") + note)
+        ChangeRow.objects.filter(pk=change.row_id).update(
+            state=RowState.FAILED, message=Concat(F("message"), Value(note), output_field=TextField())
+        )
     ChangeSet.objects.filter(pk=change_set.pk).update(progress_at=timezone.now())
 
 
 def audit_group_outcome(change_set: ChangeSet, batch: list[GroupChange], group_id: str, op: str) -> None:
-    """Where a membership PATCH's audit event is written (one per group request, listing its members)."""
-    logger.info(
-        "audit job=%s action=group.%s target=%s (%s) members=%s result=success",
-        change_set.pk,
-        "add_members" if op == GroupOp.ADD else "remove_members",
-        group_id,
-        batch[0].group_name,
-        [change.row.email for change in batch],
+    """The audit events of one membership PATCH: one per member, linked to the job and the member's line."""
+    adding = op == GroupOp.ADD
+    name = batch[0].group_name
+    audit_record_many(
+        account=change_set.account,
+        actor=change_set.created_by,
+        job_id=change_set.pk,
+        entries=[
+            AuditEntry(
+                action=AuditAction.GROUP_ADD_MEMBERS if adding else AuditAction.GROUP_REMOVE_MEMBERS,
+                target_type=AuditTarget.GROUP,
+                target_zoom_id=group_id,
+                target_label=name,
+                changes={"members": [None, change.row.email] if adding else [change.row.email, None]},
+                result=AuditResult.SUCCESS,
+                job_row=change.row.line,
+            )
+            for change in batch
+        ],
     )

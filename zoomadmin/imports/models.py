@@ -110,6 +110,8 @@ class ChangeSet(models.Model):
     create_missing_groups = models.BooleanField(default=False)
     # Safeguard: how many users the set deactivates or deletes, and whether that needs a typed number.
     removals = models.PositiveIntegerField(default=0)
+    # The account's active users when planned: the base of the safeguard's share.
+    active_users = models.PositiveIntegerField(default=0)
     safeguard_required = models.BooleanField(default=False)
     estimate_seconds = models.FloatField(default=0.0)
 
