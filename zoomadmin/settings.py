@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "zoomadmin.accounts",
     "zoomadmin.audit",
     "zoomadmin.imports",
+    "zoomadmin.directory",
 ]
 if ZOOMADMIN_SERVE == "sandbox":
     # The sandbox process serves the emulator only: none of the dashboard's apps, tables or admin pages.
@@ -282,6 +283,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL.upper()},
     "loggers": {
+        # Django's DEFAULT_LOGGING (applied before this dict) gives the `django` logger a console
+        # handler under DEBUG and mail_admins (no ADMINS here): with our root handler every django
+        # record would be written twice. Replace both; records propagate to root, at root's level.
+        "django": {"handlers": [], "level": "NOTSET", "propagate": True},
         # httpx2 logs request URLs at INFO; they never carry tokens, but keep them quiet.
         "httpx2": {"level": "WARNING"},
         "httpcore2": {"level": "WARNING"},
