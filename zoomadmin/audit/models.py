@@ -101,6 +101,8 @@ class AuditEvent(models.Model):
             # The log page: one account's events newest first, optionally of one action or target.
             models.Index(fields=["account", "-created", "-id"], name="audit_account_created"),
             models.Index(fields=["account", "target_type", "target_zoom_id"], name="audit_account_target"),
+            # The person filter, and the skip scan that lists the people (services.audit_people).
+            models.Index(fields=["account", "zoom_user_id", "-created"], name="audit_account_person"),
         ]
 
     def __str__(self) -> str:

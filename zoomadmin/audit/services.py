@@ -31,7 +31,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, TypedDict
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Max, Q, QuerySet
+from django.db import connection
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from zoomadmin.accounts.models import ZoomAccount, ZoomConnection
@@ -328,23 +329,39 @@ def audit_for_target(
     return events[:limit] if limit is not None else events
 
 
+# audit_people's skip scan: the next Zoom user id after the last one, then each person's latest name and email.
+_PEOPLE_SQL = """
+WITH RECURSIVE people(zid) AS (
+    SELECT MIN(zoom_user_id) FROM audit_auditevent WHERE account_id = %s AND zoom_user_id > ''
+    UNION ALL
+    SELECT (SELECT MIN(zoom_user_id) FROM audit_auditevent WHERE account_id = %s AND zoom_user_id > people.zid)
+    FROM people WHERE people.zid IS NOT NULL
+)
+SELECT
+    people.zid,
+    (SELECT e.person_name FROM audit_auditevent e WHERE e.account_id = %s AND e.zoom_user_id = people.zid
+     ORDER BY e.created DESC, e.id DESC LIMIT 1),
+    (SELECT e.zoom_email FROM audit_auditevent e WHERE e.account_id = %s AND e.zoom_user_id = people.zid
+     ORDER BY e.created DESC, e.id DESC LIMIT 1)
+FROM people WHERE people.zid IS NOT NULL
+"""
+
+
 def audit_people(account: ZoomAccount) -> list[tuple[str, str]]:
     """Who changed something in this account, as (Zoom user id, "Name (email)") by email, then zoomadmin itself.
 
     Within one account a Zoom identity belongs to one dashboard person, so the Zoom user id names
-    the person, and keeps naming them after they disconnect. One query.
+    the person, and keeps naming them after they disconnect; the name shown is from their latest
+    event. One query: a recursive "skip scan" that jumps from one person to the next along the
+    (account, zoom_user_id, created) index, so it costs a few index probes per person instead of
+    reading every event of the account (a GROUP BY over a million events takes half a second).
     """
-    people = (
-        AuditEvent.objects.filter(account=account)
-        .exclude(zoom_user_id="")
-        .values("zoom_user_id")
-        .annotate(name=Max("person_name"), email=Max("zoom_email"))
-        .order_by("email", "zoom_user_id")
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_PEOPLE_SQL, [account.pk, account.pk, account.pk, account.pk])
+        rows = cursor.fetchall()
     choices = []
-    for person in people:
-        name, email = person["name"], person["email"]
-        choices.append((person["zoom_user_id"], email if name in ("", email) else f"{name} ({email})"))
+    for zoom_user_id, name, email in sorted(rows, key=lambda row: (row[2], row[0])):
+        choices.append((zoom_user_id, email if name in ("", email) else f"{name} ({email})"))
     choices.append((SYSTEM_PERSON, "zoomadmin itself"))
     return choices
 
