@@ -320,8 +320,7 @@ def audit_for_target(
 ) -> QuerySet[AuditEvent]:
     """One user's or group's history in this account, newest first (for detail pages).
 
-    Sliced to the newest `limit` events (None: all); the result is a query set, so the caller may
-    add `.filter()` before it is evaluated only when `limit` is None.
+    The newest `limit` events, or all of them with `limit=None` (then still a query set to narrow).
     """
     events = AuditEvent.objects.filter(account=account, target_type=target_type, target_zoom_id=zoom_id).order_by(
         "-created", "-id"
