@@ -37,6 +37,7 @@ UNSCOPED = {
     "logout": "sign out (POST)",
     "connections/<int:pk>/disconnect": "the person's own connection only (404 otherwise)",
     "healthz": "database and Redis probe, no data",
+    "favicon.ico": "redirect to the static icon, no data",
 }
 ADMIN_PREFIX = "admin/"
 PARAM = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
