@@ -10,6 +10,7 @@ each grant cost (waiters that lose a race to another process ask again), and the
 from __future__ import annotations
 
 import argparse
+import atexit
 import multiprocessing
 import os
 import sys
@@ -74,10 +75,13 @@ def main() -> None:
     django.setup()
     from django.conf import settings
 
-    from zoomadmin.redis import redis_client
+    from zoomadmin.redis import embedded_redis_start, embedded_redis_stop
     from zoomadmin.zoom.plans import plan_budget
 
-    redis_client()  # start the embedded Redis if REDIS_URL is not set
+    # This benchmark owns the embedded Redis when REDIS_URL is not set: started here, stopped at exit.
+    server = embedded_redis_start()
+    if server is not None:
+        atexit.register(embedded_redis_stop, server)
     budget = plan_budget(plan=opts.plan, label=opts.label, share=0.8)
     ctx = multiprocessing.get_context("spawn")
     ready, go, stop, out = ctx.Semaphore(0), ctx.Event(), ctx.Value("d", 0.0), ctx.Queue()

@@ -16,6 +16,7 @@ this one must never exceed the limit), and the 429 counts.
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import subprocess
 import sys
@@ -70,7 +71,7 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
 
-    from zoomadmin.redis import redis_client
+    from zoomadmin.redis import embedded_redis_start, embedded_redis_stop, redis_client
     from zoomadmin.sandbox.models import OAuthApp, Role, SandboxAccount, SandboxUser
     from zoomadmin.sandbox.ratelimit import WINDOW_LIMITS
     from zoomadmin.sandbox.tokens import tokens_issue
@@ -90,7 +91,10 @@ def main() -> None:
         revoke_previous=False,
     ).access_token
     limit = WINDOW_LIMITS[args.plan]["Light"]
-    redis_client()  # start the embedded Redis (if any) before the server's workers race to
+    # This benchmark owns the embedded Redis when REDIS_URL is not set: started here, stopped at exit.
+    server = embedded_redis_start()
+    if server is not None:
+        atexit.register(embedded_redis_stop, server)
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"

@@ -36,3 +36,32 @@ bootstrap_venv() {  # $1: extras, e.g. "dev" or ""
   fi
   export PATH="$ROOT/.venv/bin:$PATH"
 }
+
+# Background services in process groups of their own: start them between `set -m` and `set +m`
+# (each job then leads its own group, its pgid is its pid). A Ctrl-C then reaches only the script,
+# whose trap stops every group with stop_groups, children included (gunicorn's workers, Celery's
+# pool), instead of each service racing its own shutdown.
+
+# stop_groups SECONDS PGID...: TERM every group, wait up to SECONDS for all of them to be gone, then
+# KILL what is left. Graceful shutdowns (gunicorn's 30 s, Celery's warm shutdown that waits for its
+# tasks) must not hold the exit past the deadline, however loaded the machine is.
+stop_groups() {
+  local grace="$1" pgid end
+  shift
+  for pgid in "$@"; do kill -TERM -- "-$pgid" 2>/dev/null || true; done
+  end=$((SECONDS + grace))
+  while ((SECONDS < end)) && groups_alive "$@"; do sleep 0.1; done
+  groups_alive "$@" || return 0
+  for pgid in "$@"; do kill -KILL -- "-$pgid" 2>/dev/null || true; done
+  # SIGKILL cannot be ignored: this only waits for the kernel to tear the processes down.
+  end=$((SECONDS + 2))
+  while ((SECONDS < end)) && groups_alive "$@"; do sleep 0.1; done
+}
+
+groups_alive() {  # true while any process of any of the groups exists
+  local pgid
+  for pgid in "$@"; do
+    if kill -0 -- "-$pgid" 2>/dev/null; then return 0; fi
+  done
+  return 1
+}

