@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -201,9 +200,8 @@ def _enqueue_chunks(change_set: ChangeSet, count: int) -> None:
     # Tasks import services; the import is here to keep that one direction at module load.
     from zoomadmin.imports.tasks import job_run_chunk
 
-    # After commit: a worker must see the job running (and its rows) when the task arrives.
     for _ in range(count):
-        transaction.on_commit(partial(job_run_chunk.delay, change_set.pk))
+        job_run_chunk.delay_on_commit(change_set.pk)
 
 
 def job_start(*, change_set: ChangeSet, connection: ZoomConnection, typed_count: int | None = None) -> ChangeSet:
