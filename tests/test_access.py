@@ -22,6 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from zoomadmin.accounts.access import is_account_scoped
 from zoomadmin.accounts.models import ZoomConnection
+from zoomadmin.imports.models import ChangeSet
 from zoomadmin.sandbox.models import SandboxUser
 
 pytestmark = pytest.mark.usefixtures("zoom_settings", "allowed_accounts")
@@ -57,6 +58,7 @@ class AccountA:
 PARAM_VALUES: dict[str, Callable[[AccountA], str]] = {
     "zoom_account_id": lambda a: a.zoom_id,
     "pk": lambda a: a.values["connection_pk"],
+    "change_set_id": lambda a: a.values["change_set_pk"],
 }
 
 
@@ -89,9 +91,10 @@ def _fill(route: str, account: AccountA) -> str:
 def account_a_data(stored_connection: Callable[..., ZoomConnection], admin_a: SandboxUser) -> AccountA:
     """Account A with an admin's connection (and, as apps grow, its other objects)."""
     connection = stored_connection(admin_a)
+    change_set = ChangeSet.objects.create(account=connection.account, created_by=connection, file_name="a.csv")
     return AccountA(
         zoom_id=connection.account.zoom_id,
-        values={"connection_pk": str(connection.pk)},
+        values={"connection_pk": str(connection.pk), "change_set_pk": str(change_set.pk)},
         secrets=[connection.account.name, connection.account.zoom_id, admin_a.user_name],
     )
 

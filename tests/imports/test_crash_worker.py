@@ -2,7 +2,8 @@
 
 A real worker (`celery worker`; the test sends the sweep every 2 s, as beat does every minute) works
 on a job against the sandbox (in-process transport, in the test database); the test kills it while
-rows are in flight and starts another, or kills Redis (no persistence: every queued task is lost) and starts it again. Either
+rows are in flight and starts another, or kills Redis (no persistence: every queued task is lost)
+and starts it again. Either
 way the job must end with every row applied exactly once: one Zoom user per row, no row lost.
 The Redis here is our own `redis-server` on a free port, never the shared one.
 """
