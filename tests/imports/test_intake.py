@@ -322,3 +322,14 @@ def test_duplicates_name_the_first_line_even_when_it_had_an_error() -> None:
     assert [(row.line, isinstance(row, RowError)) for row in rows] == [(2, True), (4, True), (5, True)]
     assert rows[1].message == "ANA@EXAMPLE.COM is already on line 2; a user can appear only once in a file."
     assert rows[2].message == "ana@example.com is already on line 2; a user can appear only once in a file."
+
+
+def test_a_quote_that_is_never_closed_refuses_the_file_at_its_line() -> None:
+    data = users_csv(3) + b'broken@example.com,"Unclosed,X\n' + users_csv(20_000, header="")
+    intake = intake_open(io.BytesIO(data))
+    with pytest.raises(CsvRefused) as refused:
+        list(intake.rows)
+    assert refused.value.message == (
+        "The file cannot be read from line 5 on: a cell there is far too long, "
+        "probably because a double quote is never closed."
+    )

@@ -132,11 +132,6 @@ class Detected:
     encoding: str
     delimiter: str
 
-    @property
-    def delimiter_name(self) -> str:
-        """The delimiter in words ("comma", "semicolon", "tab")."""
-        return DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter))
-
 
 class _Replay(io.RawIOBase):
     """A raw binary stream that gives back `head` first, then the rest of `source` (never all at once)."""
@@ -334,7 +329,17 @@ def _records(text: io.TextIOWrapper, delimiter: str, skip_sep_line: bool) -> Ite
         return
     reader = csv.reader(_chain(first_line, lines), delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
     read = 0
-    for cells in reader:
+    while True:
+        try:
+            cells = next(reader, None)
+        except csv.Error as exc:
+            # In practice a cell over csv's field size limit (128 KiB): a quote that is never closed.
+            raise CsvRefused(
+                f"The file cannot be read from line {read + 1} on: a cell there is far too long, "
+                "probably because a double quote is never closed."
+            ) from exc
+        if cells is None:
+            return
         start = read + 1
         read = reader.line_num
         if any(cell.strip() for cell in cells):
