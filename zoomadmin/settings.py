@@ -106,7 +106,11 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 # The sandbox process has no dashboard apps to ask.
-                *(["zoomadmin.accounts.context_processors.dashboard"] if ZOOMADMIN_SERVE == "dashboard" else []),
+                *(
+                    ["zoomadmin.accounts.context_processors.dashboard", "zoomadmin.navigation.primary_nav"]
+                    if ZOOMADMIN_SERVE == "dashboard"
+                    else []
+                ),
             ],
         },
     },

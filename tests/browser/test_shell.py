@@ -1,13 +1,15 @@
 """The dashboard shell (templates/base.html) and its components, as a person sees them in Chromium.
 
-The home page is the real one. The other checks use a page made for this test (routes below, added
-to the real URLconf) that extends base.html and shows every component, so the shell can be judged
-before the users, groups and imports pages exist. Its shell context comes from the accounts app's
-real context processor and its account switch posts to the real `accounts:switch` view.
+The home page, the account overview and the audit log are the real ones: the navigation is judged
+there. The component checks use a page made for this test (routes below, added to the real URLconf)
+that extends base.html and shows every component (toasts, pagination, progress, the account menu)
+in one place. Its shell context comes from the real context processors and its account switch posts
+to the real `accounts:switch` view.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -50,7 +52,7 @@ def shell_demo(request: HttpRequest) -> HttpResponse:
     if request.GET.get("message"):
         messages.warning(request, MESSAGE)
     page_obj = Paginator(PEOPLE, 10).get_page(request.GET.get("page"))
-    context = {**dashboard(request), "active_nav": "home", "page_obj": page_obj}
+    context = {**dashboard(request), "page_obj": page_obj}
     return HttpResponse(engines["django"].from_string(DEMO_PAGE).render(context, request))
 
 
@@ -128,8 +130,6 @@ def test_signed_in_shell_fits_laptop_and_tablet(
     page.set_viewport_size({"width": width, "height": height})
     page.goto("/__shell__/demo")
 
-    nav = page.get_by_role("navigation", name="Primary")
-    expect(nav.get_by_role("link", name="Overview")).to_have_attribute("aria-current", "page")
     expect(page.get_by_role("heading", level=1)).to_have_text("Acme Corp")
     expect(page.get_by_role("button", name="Sync now")).to_be_visible()
     summary = page.locator("details.account-menu > summary")
@@ -140,13 +140,34 @@ def test_signed_in_shell_fits_laptop_and_tablet(
     screenshot(page, f"shell-demo-{width}")
 
 
+def test_real_pages_mark_their_own_nav_item(page: Page, sign_in: SignIn, msp_admin: AbstractUser) -> None:
+    sign_in(msp_admin)
+    page.goto("/")
+
+    # Signed in, the home page is the current account's overview.
+    assert re.search(r"/a/(acme|globex)/$", page.url), page.url
+    nav = page.get_by_role("navigation", name="Primary")
+    expect(nav.get_by_role("link", name="Overview")).to_have_attribute("aria-current", "page")
+    expect(nav.get_by_role("link", name="Audit log")).not_to_have_attribute("aria-current", "page")
+
+    nav.get_by_role("link", name="Audit log").click()
+
+    expect(page).to_have_url(re.compile(r"/a/(acme|globex)/audit/$"))
+    expect(nav.get_by_role("link", name="Audit log")).to_have_attribute("aria-current", "page")
+    expect(nav.get_by_role("link", name="Overview")).not_to_have_attribute("aria-current", "page")
+    expect(nav.locator("[aria-current]")).to_have_count(1)
+
+
 def test_tablet_width_keeps_every_nav_item_reachable(page: Page, sign_in: SignIn, msp_admin: AbstractUser) -> None:
     sign_in(msp_admin)
     page.set_viewport_size({"width": 768, "height": 1024})
-    page.goto("/__shell__/demo")
+    page.goto("/")
 
-    overview = page.get_by_role("navigation", name="Primary").get_by_role("link", name="Overview")
-    expect(overview).to_be_in_viewport()
+    nav = page.get_by_role("navigation", name="Primary")
+    expect(nav.get_by_role("link")).not_to_have_count(0)
+    for link in nav.get_by_role("link").all():
+        link.scroll_into_view_if_needed()
+        expect(link).to_be_in_viewport()
     expect(page.locator("details.account-menu > summary")).to_be_in_viewport()
 
 
@@ -241,8 +262,10 @@ def test_account_menu_switches_to_another_linked_account(
     expect(summary).to_contain_text("Globex")
     expect(summary).to_contain_text("Admin")
     expect(page.locator("#toasts")).to_contain_text("Now working on Globex.")
-    # The switch came back to the page the admin was on.
-    assert page.url.endswith("/__shell__/demo?page=3")
+    # The page the admin was on showed the other account: the switch lands on Globex's overview.
+    expect(page).to_have_url(re.compile(r"/a/globex/$"))
+    overview = page.get_by_role("navigation", name="Primary").get_by_role("link", name="Overview")
+    expect(overview).to_have_attribute("aria-current", "page")
 
 
 def test_reauth_banner_asks_to_sign_in_again(page: Page, sign_in: SignIn, msp_admin: AbstractUser) -> None:
