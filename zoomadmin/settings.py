@@ -191,6 +191,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 60.0},
     },
+    # Requests the periodic sync of each account whose last one is DIRECTORY_SYNC_INTERVAL_MINUTES
+    # old, and enrichment where users are due (docs/directory.md).
+    "directory-sync": {
+        "task": "zoomadmin.directory.tasks.directory_sync_periodic",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -265,6 +272,11 @@ ZOOM_HTTP_TIMEOUT = env_float("ZOOM_HTTP_TIMEOUT", 20.0, minimum=0.1)
 # Dotted path of a factory returning an httpx2 transport for every Zoom call; empty = the network.
 # Tests set it to the sandbox's in-process transport ("zoomadmin.sandbox.transport.sandbox_transport").
 ZOOM_HTTP_TRANSPORT = env_str("ZOOM_HTTP_TRANSPORT")
+
+# The directory's mirror (docs/directory.md): a sync of every account at least this often, and the
+# most list pages one sync keeps in flight at once (the rate limit, not latency, should bound it).
+DIRECTORY_SYNC_INTERVAL_MINUTES = env_int("DIRECTORY_SYNC_INTERVAL_MINUTES", 60, minimum=1)
+DIRECTORY_SYNC_CONCURRENCY = env_int("DIRECTORY_SYNC_CONCURRENCY", 32, minimum=1)
 
 # Bulk changes (docs/bulk-changes.md). Deactivating or deleting more than this share of the account's
 # active users needs the admin to type the number first.

@@ -218,8 +218,12 @@ def _profile(item: dict[str, Any], enterprise: dict[str, Any]) -> Profile:
     )
 
 
-def user_row(item: Any) -> UserRow:
-    """Read one user (a List users item or a Get user answer); raises `Unreadable`."""
+def user_row(item: Any, *, full: bool | None = None) -> UserRow:
+    """Read one user (a List users item or a Get user answer); raises `Unreadable`.
+
+    `full`: read the Get-user-only fields (`profile`) or not; default: when the zoom:1.0:User block
+    (which List users leaves out) is there.
+    """
     if not isinstance(item, dict):
         raise Unreadable("a user is not an object")
     zoom_id = item.get("id")
@@ -255,7 +259,7 @@ def user_row(item: Any) -> UserRow:
         groups_listed=isinstance(groups_value, list),
         zoom_created_at=_time(meta.get("created"), "meta.created"),
         zoom_modified_at=_time(meta.get("lastModified"), "meta.lastModified"),
-        profile=_profile(item, enterprise) if ZOOM_PROFILE_SCHEMA in item else None,
+        profile=_profile(item, enterprise) if (ZOOM_PROFILE_SCHEMA in item if full is None else full) else None,
     )
 
 
@@ -322,7 +326,7 @@ def groups_page(data: Any) -> Page[GroupRow]:
     return Page(total, [Item(group_row(item), payload_hash(item), item) for item in resources])
 
 
-def user_row_from_model(user: ZoomUser) -> UserRow:
+def user_row_from_model(user: ZoomUser, *, full: bool | None = None) -> UserRow:
     """The same row from a scim2-models `ZoomUser` (Get user, or a write's answer).
 
     This is the reference the fast parser is tested against; `groups_listed` is True because a
@@ -338,10 +342,10 @@ def user_row_from_model(user: ZoomUser) -> UserRow:
     primary_role = next((role for role in roles if role.primary), roles[0] if roles else None)
     extension = user[ZoomProfileExtension]
     profile = None
-    if extension is not None:
+    if extension is not None if full is None else full:
         licenses: dict[str, bool | str] = {}
         for attribute in LICENSE_ATTRIBUTES:
-            value = getattr(extension, _LICENSE_FIELDS[attribute])
+            value = getattr(extension, _LICENSE_FIELDS[attribute]) if extension is not None else None
             if value is not None:
                 licenses[attribute] = value
         profile = Profile(
@@ -355,8 +359,8 @@ def user_row_from_model(user: ZoomUser) -> UserRow:
                 {"type": phone.type or "", "value": phone.value or ""} for phone in user.phone_numbers or []
             ],
             licenses=licenses,
-            pronouns=extension.pronouns or "",
-            personal_link_name=extension.personal_link_name or "",
+            pronouns=(extension.pronouns if extension else None) or "",
+            personal_link_name=(extension.personal_link_name if extension else None) or "",
         )
     meta = user.meta
     return UserRow(
