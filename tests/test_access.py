@@ -22,6 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from zoomadmin.accounts.access import is_account_scoped
 from zoomadmin.accounts.models import ZoomConnection
+from zoomadmin.directory.models import DirectoryGroup, DirectoryMembership, DirectoryUser
 from zoomadmin.imports.models import ChangeSet
 from zoomadmin.sandbox.models import SandboxUser
 
@@ -59,6 +60,8 @@ PARAM_VALUES: dict[str, Callable[[AccountA], str]] = {
     "zoom_account_id": lambda a: a.zoom_id,
     "pk": lambda a: a.values["connection_pk"],
     "change_set_id": lambda a: a.values["change_set_pk"],
+    "zoom_user_id": lambda a: a.values["zoom_user_id"],
+    "zoom_group_id": lambda a: a.values["zoom_group_id"],
 }
 
 
@@ -92,10 +95,23 @@ def account_a_data(stored_connection: Callable[..., ZoomConnection], admin_a: Sa
     """Account A with an admin's connection (and, as apps grow, its other objects)."""
     connection = stored_connection(admin_a)
     change_set = ChangeSet.objects.create(account=connection.account, created_by=connection, file_name="a.csv")
+    # Account A's mirror: its admin as a user, and a group they are in (real Zoom ids of account A).
+    user = DirectoryUser.objects.create(
+        account=connection.account, zoom_id=admin_a.zoom_id, user_name=admin_a.user_name, email=admin_a.user_name
+    )
+    group = DirectoryGroup.objects.create(
+        account=connection.account, zoom_id="grp-a-secret-id", display_name="Acme Secret Group", member_count=1
+    )
+    DirectoryMembership.objects.create(account=connection.account, group=group, user=user)
     return AccountA(
         zoom_id=connection.account.zoom_id,
-        values={"connection_pk": str(connection.pk), "change_set_pk": str(change_set.pk)},
-        secrets=[connection.account.name, connection.account.zoom_id, admin_a.user_name],
+        values={
+            "connection_pk": str(connection.pk),
+            "change_set_pk": str(change_set.pk),
+            "zoom_user_id": user.zoom_id,
+            "zoom_group_id": group.zoom_id,
+        },
+        secrets=[connection.account.name, connection.account.zoom_id, admin_a.user_name, group.display_name],
     )
 
 

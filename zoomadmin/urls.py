@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("zoomadmin.accounts.urls")),
     path(ACCOUNT_PREFIX, include("zoomadmin.accounts.account_urls")),
     path(ACCOUNT_PREFIX + "imports/", include("zoomadmin.imports.urls")),
+    path(ACCOUNT_PREFIX, include("zoomadmin.directory.urls")),
     path(ACCOUNT_PREFIX + "audit/", include("zoomadmin.audit.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("favicon.ico", favicon_redirect("img/favicon.ico")),
