@@ -16,7 +16,7 @@ What it does:
   unchanged account, and counts the mirror rows the second run wrote twice: the run's own counters,
   and PostgreSQL's row counters (inserts, updates, deletes) of the directory tables.
 
-`minimum_seconds` is what the rate limit alone allows: list pages ÷ (Medium budget per second ×
+`minimum_seconds` is what the rate limit alone allows: list pages ÷ (Medium budget per second x
 share). The last line is JSON: seconds, minimum_seconds, ratio (target ≤ 1.25), and the second
 run's seconds and rows written (target 0).
 """
