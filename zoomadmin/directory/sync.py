@@ -747,6 +747,8 @@ def bulk_upsert(
         return
     connection = connections[router.db_for_write(model)]
     fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    # Concrete fields always have a column; the stubs allow None for the others.
+    column_names = {column_field.name: str(column_field.column) for column_field in fields}
     if connection.vendor != "postgresql":
         instances = [model(**{**{f.attname: f.get_default() for f in fields}, **row}) for row in rows]
         if update_fields:
@@ -767,7 +769,7 @@ def bulk_upsert(
     for index, column_field in enumerate(fields):
         default = column_field.get_default()
         values = [row.get(column_field.attname, default) for row in rows]
-        columns.append(connection.ops.quote_name(column_field.column))
+        columns.append(connection.ops.quote_name(column_names[column_field.name]))
         if isinstance(column_field, models.JSONField):
             # Sent as text and cast per row: an array of jsonb parameters is not adapted directly.
             arrays.append([json.dumps(value) for value in values])
@@ -779,10 +781,9 @@ def bulk_upsert(
             casts.append(column_field.db_type(connection) or "text")
     aliases = ", ".join(f"c{index}" for index in range(len(fields)))
     unnest = ", ".join(f"%s::{cast}[]" for cast in casts)
-    by_name = {column_field.name: column_field.column for column_field in fields}
-    conflict = ", ".join(connection.ops.quote_name(by_name[name]) for name in unique_fields)
+    conflict = ", ".join(connection.ops.quote_name(column_names[name]) for name in unique_fields)
     if update_fields:
-        quoted = [connection.ops.quote_name(by_name[name]) for name in update_fields]
+        quoted = [connection.ops.quote_name(column_names[name]) for name in update_fields]
         action = "DO UPDATE SET " + ", ".join(f"{column} = EXCLUDED.{column}" for column in quoted)
     else:
         action = "DO NOTHING"
