@@ -12,11 +12,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.db import connection, transaction
+from django.db.models import F, Func
 from django.test import Client
 
 from zoomadmin.accounts.connections import CURRENT_SESSION_KEY
 from zoomadmin.accounts.models import ZoomAccount, ZoomConnection
 from zoomadmin.directory.models import DirectoryUser, SyncRun
+from zoomadmin.directory.search import SEARCH_FIELDS, UserFilters, users_search
 from zoomadmin.imports.columns import header_key
 from zoomadmin.sandbox.models import Role, SandboxAccount, SandboxGroup, SandboxUser, UserStatus
 
@@ -87,7 +90,7 @@ def directory(
         status=UserStatus.INACTIVE,
         user_type="Licensed",
     )
-    make_sandbox_user(account_a, user_name="percent@acme.example.com", display_name="100% Real_Name \\ back")
+    make_sandbox_user(account_a, user_name="percent@acme.example.com", display_name="100% Real_Name back\\slash")
     for n, name in enumerate(HOSTILE):
         make_sandbox_user(account_a, user_name=f"hostile{n}@acme.example.com", display_name=name, department=name[:200])
     engineering.members.set(SandboxUser.objects.filter(account=account_a, department="Engineering"))
@@ -183,17 +186,26 @@ def test_hand_edited_urls_never_fail(directory: Directory, params: dict[str, str
 def test_wildcards_match_literally(directory: Directory) -> None:
     assert _emails(directory.client.get(directory.url(), {"q": "100%"})) == ["percent@acme.example.com"]
     assert _emails(directory.client.get(directory.url(), {"q": "real_name"})) == ["percent@acme.example.com"]
-    assert _emails(directory.client.get(directory.url(), {"q": "\\ back"})) == ["percent@acme.example.com"]
+    assert _emails(directory.client.get(directory.url(), {"q": "k\\sl"})) == ["percent@acme.example.com"]
     assert _emails(directory.client.get(directory.url(), {"q": "%%"})) == []
     assert _emails(directory.client.get(directory.url(), {"q": "j_ll"})) == []
+    assert _emails(directory.client.get(directory.url(), {"q": "k\\%"})) == []
+
+
+def test_one_or_two_letters_match_the_start_of_a_name_or_email(directory: Directory) -> None:
+    assert "jill.chill@acme.example.com" in _emails(directory.client.get(directory.url(), {"q": "ji"}))
+    assert "jill.chill@acme.example.com" in _emails(directory.client.get(directory.url(), {"q": "c"}))
+    # "il" is inside "Jill" but starts no name or email.
+    assert "jill.chill@acme.example.com" not in _emails(directory.client.get(directory.url(), {"q": "il"}))
+    assert _emails(directory.client.get(directory.url(), {"q": "jill c"})) == ["jill.chill@acme.example.com"]
 
 
 def test_unknown_values_are_explained_and_ignored(directory: Directory) -> None:
     response = directory.client.get(directory.url(), {"status": "sleeping", "per_page": "1000000"})
     body = response.content.decode()
     assert "Ignored “Status”" in body
-    assert "Showing 50 per page" in body
-    assert response.context["page_obj"].paginator.per_page == 50
+    assert "Showing 25 per page" in body
+    assert response.context["page_obj"].paginator.per_page == 25
     # The ignored filter narrows nothing.
     assert (
         response.context["page_obj"].paginator.count == DirectoryUser.objects.filter(account=directory.account).count()
@@ -270,3 +282,23 @@ def test_owner_and_admin_are_marked(directory: Directory) -> None:
     body = directory.client.get(directory.url(), {"role": "Owner"}).content.decode()
     assert "badge-owner" in body
     assert Role.OWNER == "Owner"
+
+
+def test_stored_search_text_is_the_search_expression(directory: Directory) -> None:
+    """On PostgreSQL the search reads a stored column (migration 0003); it must hold SearchText's expression."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the stored column exists on PostgreSQL only")
+    computed = DirectoryUser.objects.filter(account=directory.account).annotate(
+        computed=Func(*(F(name) for name in SEARCH_FIELDS), template="LOWER(%(expressions)s)", arg_joiner=" || ' ' || ")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, search_text FROM directory_directoryuser")
+        stored = dict(cursor.fetchall())
+    assert stored
+    for user in computed:
+        assert stored[user.pk] == user.computed
+    # The planner can answer a search from the trigram index (not only by reading every row).
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = users_search(directory.account, UserFilters(q="chill")).explain()
+    assert "directoryuser_search" in plan

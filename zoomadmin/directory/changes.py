@@ -22,7 +22,7 @@ from zoomadmin.audit.models import AuditAction, AuditTarget
 from zoomadmin.audit.services import audit_change, csv_cell
 from zoomadmin.directory import services as mirror
 from zoomadmin.directory.models import DirectoryGroup, DirectoryMembership, DirectoryUser, UserRole, UserStatus
-from zoomadmin.directory.search import LICENSES, SearchText, search_filter, search_words
+from zoomadmin.directory.search import LICENSES, search_words, users_matching
 from zoomadmin.imports.engine import USER_FIELDS, user_payload_build, user_values, values_diff
 from zoomadmin.zoom import filters
 from zoomadmin.zoom.client import PATCH_OP_SCHEMA
@@ -351,13 +351,7 @@ def group_candidates(*, group: DirectoryGroup, q: str, limit: int) -> list[Direc
     words = search_words(q)
     if not words:
         return []
-    users = (
-        DirectoryUser.objects.filter(account_id=group.account_id)
-        .alias(search_text=SearchText())
-        .filter(search_filter(words))
-        .exclude(memberships__group=group)
-        .order_by("email", "id")
-    )
+    users = users_matching(group.account_id, words).exclude(memberships__group=group).order_by("email", "id")
     return list(users[:limit])
 
 

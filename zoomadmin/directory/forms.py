@@ -17,7 +17,7 @@ from zoomadmin.directory.models import DirectoryGroup, UserRole, UserStatus
 from zoomadmin.directory.search import DEFAULT_SORT, LICENSES, SORTS, UserFilters
 
 PAGE_SIZES = (25, 50, 100, 200)
-DEFAULT_PAGE_SIZE = 50
+DEFAULT_PAGE_SIZE = 25
 MAX_SEARCH_CHARS = 200
 # Zoom ids are ~22 characters; a selection is at most one page of rows.
 MAX_SELECTED = max(PAGE_SIZES)
@@ -35,7 +35,10 @@ class UserFilterForm(forms.Form):
         required=False,
         strip=True,
         label="Search",
-        help_text="Name, email, department, job title or employee number. Press / to jump here.",
+        help_text=(
+            "Part of a name, email, department, job title or employee number (one or two letters: the start "
+            "of a name or email). Press / to jump here."
+        ),
         widget=forms.TextInput(
             attrs={"type": "search", "autocomplete": "off", "spellcheck": "false", "data-search-shortcut": ""}
         ),

@@ -40,7 +40,7 @@ from zoomadmin.directory.forms import (
     selected_ids,
 )
 from zoomadmin.directory.models import DirectoryGroup, DirectoryUser
-from zoomadmin.directory.search import UserFilters, groups_search, user_facets, users_search
+from zoomadmin.directory.search import UserFilters, groups_search, user_facets, users_page, users_search
 from zoomadmin.directory.sync import sync_freshness, sync_request
 from zoomadmin.zoom.errors import NotFound, ZoomError
 
@@ -49,6 +49,8 @@ MEMBERS_PAGE_SIZE = 50
 # Users offered when adding members: the first matches of what the admin typed.
 CANDIDATES_LIMIT = 25
 HISTORY_LIMIT = 20
+# The columns the users list and the members list show.
+LIST_FIELDS = ("zoom_id", "email", "display_name", "department", "title", "enriched_at", "status", "user_type", "role")
 
 
 def _fragment(request: AccountRequest) -> bool:
@@ -80,9 +82,12 @@ def user_list(request: AccountRequest) -> HttpResponse:
     filters = form.filters()
     for problem in form.problems():
         messages.warning(request, problem)
-    users = users_search(account, filters)
-    # get_page: a page that is not a number is the first, one past the end (or a billion) the last.
-    page = Paginator(users, form.page_size()).get_page(request.GET.get("page"))
+    # Only what a row shows: the raw payload and the profile fields would be read for nothing.
+    users = users_search(account, filters).only(*LIST_FIELDS)
+    # A page that is not a number is the first, one past the end (or a billion) the last.
+    page = users_page(
+        users, number=request.GET.get("page"), per_page=form.page_size(), searching=bool(filters.q.split())
+    )
     context = {
         **_base_context(request, "users"),
         "form": form,
@@ -357,7 +362,7 @@ def _group_context(request: AccountRequest, group: DirectoryGroup, **extra: Any)
     account = request.zoom_account
     q = request.GET.get("q", "").strip()[:200]
     add_q = request.GET.get("add_q", "").strip()[:200]
-    members = users_search(account, UserFilters(q=q, group=group))
+    members = users_search(account, UserFilters(q=q, group=group)).only(*LIST_FIELDS)
     candidates = changes.group_candidates(group=group, q=add_q, limit=CANDIDATES_LIMIT) if add_q else []
     return {
         **_base_context(request, "groups"),
