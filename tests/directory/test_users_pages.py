@@ -224,6 +224,8 @@ def test_htmx_gets_only_the_results(directory: Directory) -> None:
     assert 'data-testid="user-results"' in body
     assert "<html" not in body
     assert 'id="user-filters"' not in body
+    # One URL, two renderings: the browser must not serve the partial when the page itself is loaded.
+    assert "HX-Request" in response["Vary"]
 
 
 def test_hostile_names_render_escaped(directory: Directory) -> None:

@@ -23,6 +23,7 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from zoomadmin.accounts.access import AccountRequest, account_view
@@ -63,6 +64,14 @@ def _target(request: AccountRequest) -> str:
     return (request.htmx.target or "") if request.htmx else ""
 
 
+def _render(request: AccountRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    """Render a page or its partial; `Vary: HX-Request` keeps the browser's cache from serving the
+    partial of a URL when the person navigates to it (the back button after htmx pushed that URL)."""
+    response = render(request, template, context, status=status)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
 def _base_context(request: AccountRequest, active_nav: str) -> dict[str, Any]:
     return {"account": request.zoom_account, "active_nav": active_nav}
 
@@ -97,7 +106,7 @@ def user_list(request: AccountRequest) -> HttpResponse:
         "freshness": None if fragment else sync_freshness(account=account),
     }
     template = "directory/user_list.html#results" if fragment else "directory/user_list.html"
-    return render(request, template, context)
+    return _render(request, template, context)
 
 
 class _Echo:
@@ -209,7 +218,7 @@ def user_edit(request: AccountRequest, zoom_user_id: str) -> HttpResponse:
     template = "directory/user_edit.html#edit_form" if _fragment(request) else "directory/user_edit.html"
     # htmx swaps only 2xx answers: the form with Zoom's reasons must come back as one.
     status = 422 if request.method == "POST" and not _fragment(request) else 200
-    return render(request, template, context, status=status)
+    return _render(request, template, context, status=status)
 
 
 @account_view
@@ -321,7 +330,7 @@ def group_list(request: AccountRequest) -> HttpResponse:
         "freshness": None if _fragment(request) else sync_freshness(account=account),
     }
     template = "directory/group_list.html#results" if _fragment(request) else "directory/group_list.html"
-    return render(request, template, context)
+    return _render(request, template, context)
 
 
 @account_view
@@ -388,7 +397,7 @@ def group_detail(request: AccountRequest, zoom_group_id: str) -> HttpResponse:
     if _fragment(request):
         # Two searches on the page, each with its own region.
         template += "#candidates" if _target(request) == "group-candidates" else "#members"
-    return render(request, template, context)
+    return _render(request, template, context)
 
 
 def _group_answer(request: AccountRequest, group: DirectoryGroup) -> HttpResponse:
