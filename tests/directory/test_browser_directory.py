@@ -91,8 +91,8 @@ def test_find_filter_edit_and_add_members(
 
     # Back to the list: filter to deactivated users in one department; the back button restores the search.
     page.go_back()
-    page.go_back()
     expect(page.get_by_role("searchbox", name="Search")).to_have_value("chil")
+    expect(page.get_by_test_id("user-count")).to_contain_text("1 user matches")
     page.goto(users_url)
     page.get_by_label("Status").select_option("inactive")
     page.get_by_label("Department").select_option("Sales")
@@ -121,7 +121,7 @@ def test_find_filter_edit_and_add_members(
     expect(results).to_contain_text("Principal API Developer")
     expect(results).to_contain_text("Add group members")
 
-    assert console_errors == []
+    assert console_errors == [], console_errors
     assert csp_violations(page) == []
 
 
