@@ -18,7 +18,8 @@ FILES = sorted(CORPUS.glob("*.csv"))
 
 def _make_corpus() -> Any:
     spec = importlib.util.spec_from_file_location("make_corpus", CORPUS / "make_corpus.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -51,14 +52,18 @@ def test_the_corpus_covers_every_case() -> None:
     assert len(FILES) >= 20
 
 
+def _read_all(binary: Any) -> None:
+    # Some refusals come at open (binary, no email column), others while streaming (row limit, broken quote).
+    list(intake_open(binary).rows)
+
+
 @pytest.mark.parametrize("path", FILES, ids=[path.stem for path in FILES])
 def test_corpus_file_reads_as_expected(path: Path) -> None:
     expected = json.loads(path.with_suffix(".expected.json").read_text())
     with path.open("rb") as binary:
         if "refused" in expected:
             with pytest.raises(CsvRefused) as refused:
-                intake = intake_open(binary)
-                list(intake.rows)
+                _read_all(binary)
             assert refused.value.message == expected["refused"]
             return
         intake = intake_open(binary)
