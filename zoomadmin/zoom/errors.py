@@ -12,7 +12,7 @@ Zoom before sending it again (docs/zoom-client.md, "Writes whose outcome is unkn
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any, Literal
 
 # Why a write's outcome is unknown: no answer in time (our read/write timeout, or Zoom's gateway
 # answering 504), the connection dropped before an answer, or a success we cannot read.
@@ -51,6 +51,12 @@ class RateLimited(ZoomError):
     ) -> None:
         self.retry_after = max(0.0, retry_after)
         super().__init__(message, detail=detail, status=status)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception's own pickling calls cls(*args) and fails on the keyword-only `retry_after`;
+        # Celery's Retry carries a pickled copy, so rebuild with every keyword.
+        keywords = {"retry_after": self.retry_after, "detail": self.detail, "status": self.status}
+        return (_rebuild, (type(self), self.message, keywords), self.__dict__)
 
 
 class NotFound(ZoomError):
@@ -110,3 +116,19 @@ class OutcomeUnknown(ZoomError):
         self.path = path
         self.reason: OutcomeReason = reason
         super().__init__(message, detail=detail, status=status)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # As RateLimited: the keyword-only arguments must survive a pickle round trip.
+        keywords = {
+            "method": self.method,
+            "path": self.path,
+            "reason": self.reason,
+            "detail": self.detail,
+            "status": self.status,
+        }
+        return (_rebuild, (type(self), self.message, keywords), self.__dict__)
+
+
+def _rebuild(cls: type[ZoomError], message: str, keywords: dict[str, Any]) -> ZoomError:
+    """Unpickle an error whose constructor takes keyword-only arguments (see `__reduce__`)."""
+    return cls(message, **keywords)
