@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from zoomadmin.accounts.access import AccountRequest, account_view
@@ -40,7 +41,11 @@ def event_list(request: AccountRequest) -> HttpResponse:
         "active_nav": "audit",
     }
     template = "audit/list.html#results" if request.htmx and not request.htmx.boosted else "audit/list.html"
-    return render(request, template, context)
+    response = render(request, template, context)
+    # The page and its results partial share this URL: without Vary the browser's cache can hand the
+    # partial back when the admin navigates here (the back button after htmx pushed the URL).
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 class _Echo:
