@@ -28,6 +28,7 @@ expire by themselves.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Protocol
@@ -37,7 +38,7 @@ from redis import Redis
 
 from zoomadmin.redis import redis_client
 from zoomadmin.zoom.errors import RateLimited, wait_in_words
-from zoomadmin.zoom.plans import Budget, plan_budget
+from zoomadmin.zoom.plans import LABELS, Budget, plan_budget
 
 KEY_PREFIX = "zoomadmin:rl:"
 _US = 1_000_000
@@ -191,6 +192,40 @@ def _refusal(reason: str, retry_after: float, budget: Budget) -> RateLimited:
     return RateLimited(message, retry_after=retry_after, detail=detail)
 
 
+@dataclass(frozen=True)
+class LabelUsage:
+    """One label's budget for one account at this moment, as the limiter's shared state has it.
+
+    `in_window`: slots granted within the current window (margin included). `allowed`: slots per
+    window now (the budget, or less while the rate recovers after a 429). `blocked_for`: seconds
+    until slots are granted again after Zoom's `Retry-After` (0: not blocked). `daily_used`: today's
+    (UTC) count of the label's daily group, or None when the plan has no daily cap for the label.
+    """
+
+    budget: Budget
+    in_window: int
+    allowed: int
+    blocked_for: float
+    daily_used: int | None
+
+    @property
+    def label(self) -> str:
+        """Zoom's name of the label (`Light`, `Medium`, ...)."""
+        return self.budget.label
+
+    @property
+    def daily_left(self) -> int | None:
+        """Slots left today, or None without a daily cap."""
+        if self.budget.daily is None or self.daily_used is None:
+            return None
+        return max(0, self.budget.daily - self.daily_used)
+
+    @property
+    def slowed(self) -> bool:
+        """Whether a 429 from Zoom currently holds this label below its budget (or blocks it)."""
+        return self.blocked_for > 0 or self.allowed < self.budget.per_window
+
+
 class RateLimiter:
     """Slots of each Zoom account's rate-limit budget, per label, shared through Redis.
 
@@ -284,6 +319,53 @@ class RateLimiter:
                 self._now_us(),
             ],
         )
+
+    def usage(self, *, account_id: str, plan: str) -> list[LabelUsage]:
+        """How much of each label's budget `account_id` is using now and has used today (read-only).
+
+        One pipelined round trip reading the same keys `acquire` and `penalize` keep, interpreted as
+        their scripts do; nothing is written, so looking never spends or extends anything. Labels
+        come in Zoom's order (Light, Medium, Heavy, Resource-intensive).
+        """
+        budgets = [self.budget(plan=plan, label=label) for label in LABELS]
+        pipe = self.redis.pipeline(transaction=False)
+        if self.clock is None:
+            pipe.time()
+        for budget in budgets:
+            keys = _keys(account_id, budget)
+            pipe.lrange(keys.log, 0, -1)
+            pipe.hmget(keys.penalty, ["rate", "from", "until"])
+            pipe.hmget(keys.daily, ["day", "count"])
+        replies = pipe.execute()
+        if self.clock is None:
+            seconds, micros = replies.pop(0)
+            now = int(seconds) * _US + int(micros)
+        else:
+            now = round(self.clock.now() * _US)
+        day = now // (86_400 * _US)
+        found = []
+        for index, budget in enumerate(budgets):
+            log, penalty, daily = replies[3 * index : 3 * index + 3]
+            window = round((budget.window + self.margin) * _US)
+            in_window = sum(1 for grant in log if int(grant) > now - window)
+            allowed, blocked_for = budget.per_window, 0.0
+            rate, since, until = penalty
+            if rate is not None:
+                blocked_for = max(0, int(until) - now) / _US
+                # As _ACQUIRE_LUA: the halved rate grows back by `recovery` of the budget per window.
+                regained = float(rate) + self.recovery * budget.per_window * max(0, now - int(since)) / window
+                if regained < budget.per_window:
+                    allowed = max(1, math.floor(regained + 1e-9))
+            daily_used = None
+            if budget.daily is not None:
+                counted_day, count = daily
+                daily_used = int(count) if counted_day is not None and int(counted_day) == day else 0
+            found.append(
+                LabelUsage(
+                    budget=budget, in_window=in_window, allowed=allowed, blocked_for=blocked_for, daily_used=daily_used
+                )
+            )
+        return found
 
     def _now_us(self) -> str:
         """The scripts' `now` argument: the clock's time in whole µs, or '' for Redis `TIME`."""
