@@ -57,7 +57,7 @@ DOMAIN = "importbench.example.com"
 
 
 @contextmanager
-def sandbox_server(env: dict[str, str], log_path: Path, *, workers: int, threads: int) -> Iterator[str]:
+def sandbox_server(env: dict[str, str], log_path: Path, *, workers: int, threads: int) -> Iterator[tuple[str, int]]:
     """The sandbox on gunicorn with an access log (its latency is a sleep that holds a thread)."""
     port = free_port()
     command = [
@@ -89,7 +89,7 @@ def sandbox_server(env: dict[str, str], log_path: Path, *, workers: int, threads
                     if time.monotonic() > deadline:
                         sys.exit(f"the sandbox server did not come up; see {log_path}")
                     time.sleep(0.2)
-            yield base
+            yield base, proc.pid
         finally:
             proc.terminate()
             try:
@@ -100,7 +100,7 @@ def sandbox_server(env: dict[str, str], log_path: Path, *, workers: int, threads
 
 
 @contextmanager
-def celery_workers(env: dict[str, str], state: Path, count: int) -> Iterator[list[Path]]:
+def celery_workers(env: dict[str, str], state: Path, count: int) -> Iterator[list[int]]:
     """`count` worker processes (each its own process group), ready before the block starts."""
     logs = [state / f"worker-{i}.log" for i in range(count)]
     procs = [
@@ -135,7 +135,7 @@ def celery_workers(env: dict[str, str], state: Path, count: int) -> Iterator[lis
             if any(proc.poll() is not None for proc in procs) or time.monotonic() > deadline:
                 sys.exit(f"a Celery worker did not start; see {state}")
             time.sleep(0.3)
-        yield logs
+        yield [proc.pid for proc in procs]
     finally:
         for proc in procs:
             try:
@@ -160,19 +160,51 @@ def prepare_sandbox(env: dict[str, str], latency_ms: int) -> dict[str, str]:
     )
 
 
-class Sampler:
-    """Every half second: rows in flight (claimed), the 1-minute load average, CPU busy share."""
+def _tree(pid: int) -> list[int]:
+    """`pid` and its descendants (gunicorn's master and its workers)."""
+    found = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        children = task / "children"
+        if children.exists():
+            for child in children.read_text().split():
+                found += _tree(int(child))
+    return found
 
-    def __init__(self, change_set_id: int) -> None:
+
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system) the processes of `pids` and their descendants have used so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for root in pids:
+        for pid in _tree(root):
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except FileNotFoundError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+class Sampler:
+    """Every half second: rows in flight (claimed), the limiter's Light state, load average, CPU busy share.
+
+    The limiter's `allowed` is the budget per window now: below 80 while it recovers from a 429.
+    """
+
+    def __init__(self, change_set_id: int, account_id: str) -> None:
         self.change_set_id = change_set_id
+        self.account_id = account_id
         self.in_flight: list[int] = []
+        self.allowed: list[int] = []
+        self.in_window: list[int] = []
         self.load: list[float] = []
         self.cpu_busy: list[float] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     @staticmethod
-    def _cpu() -> tuple[int, int]:
+    def cpu() -> tuple[int, int]:
+        """Busy and total jiffies of the whole machine so far (/proc/stat)."""
         fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
         idle = fields[3] + fields[4]
         return sum(fields) - idle, sum(fields)
@@ -181,14 +213,20 @@ class Sampler:
         from django.db import connections
 
         from zoomadmin.imports.models import ChangeRow, RowState
+        from zoomadmin.zoom.plans import LIGHT
+        from zoomadmin.zoom.ratelimit import default_limiter
 
-        busy0, total0 = self._cpu()
+        limiter = default_limiter()
+        busy0, total0 = self.cpu()
         try:
             while not self._stop.wait(0.5):
                 rows = ChangeRow.objects.filter(change_set_id=self.change_set_id, state=RowState.CLAIMED)
                 self.in_flight.append(rows.count())
+                light = next(u for u in limiter.usage(account_id=self.account_id, plan="business") if u.label == LIGHT)
+                self.allowed.append(light.allowed if light.blocked_for <= 0 else 0)
+                self.in_window.append(light.in_window)
                 self.load.append(os.getloadavg()[0])
-                busy, total = self._cpu()
+                busy, total = self.cpu()
                 if total > total0:
                     self.cpu_busy.append((busy - busy0) / (total - total0))
                 busy0, total0 = busy, total
@@ -238,7 +276,7 @@ def main() -> None:
         credentials = prepare_sandbox(sandbox_env, args.latency_ms)
         with sandbox_server(
             sandbox_env, state / "sandbox.log", workers=args.sandbox_workers, threads=args.sandbox_threads
-        ) as base:
+        ) as (base, sandbox_pid):
             dashboard_env = {
                 **os.environ,
                 "DATABASE_URL": url,
@@ -270,8 +308,8 @@ def main() -> None:
 
             django.setup()
             connection_row = dashboard_connection(base, credentials)
-            with celery_workers(dashboard_env, state, args.workers):
-                result = run_job(connection_row, args)
+            with celery_workers(dashboard_env, state, args.workers) as worker_pids:
+                result = run_job(connection_row, args, {"sandbox": [sandbox_pid], "workers": worker_pids})
             access_log = (state / "sandbox.log").with_suffix(".access.log")
             result.update(sandbox_requests(access_log))
             result["duplicates"] = duplicates(sandbox_url)
@@ -311,7 +349,7 @@ def dashboard_connection(base: str, credentials: dict[str, str]):  # type: ignor
     return row
 
 
-def run_job(connection_row, args: argparse.Namespace) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def run_job(connection_row, args: argparse.Namespace, processes: dict[str, list[int]]) -> dict[str, object]:  # type: ignore[no-untyped-def]
     from django.conf import settings
     from django.db.models import Max, Min
 
@@ -344,7 +382,9 @@ def run_job(connection_row, args: argparse.Namespace) -> dict[str, object]:  # t
 
     limit = ZOOM_LIMITS[BUSINESS][LIGHT]
     minimum = args.rows / (limit.per_window / limit.window)
-    with Sampler(change_set.pk) as sampler:
+    cpu_before = {name: cpu_seconds(pids) for name, pids in processes.items()}
+    machine_before = Sampler.cpu()
+    with Sampler(change_set.pk, connection_row.account.zoom_id) as sampler:
         started = time.perf_counter()
         job_start(change_set=change_set, connection=connection_row)
         last_report = started
@@ -358,6 +398,12 @@ def run_job(connection_row, args: argparse.Namespace) -> dict[str, object]:  # t
                 last_report = time.perf_counter()
             time.sleep(0.1)
         seconds = time.perf_counter() - started
+    cpu = {name: round(cpu_seconds(pids) - cpu_before[name], 1) for name, pids in processes.items()}
+    machine_busy, machine_total = (after - before for after, before in zip(Sampler.cpu(), machine_before, strict=True))
+    cores = os.cpu_count() or 1
+    cpu["machine"] = round(machine_busy / machine_total * seconds * cores, 1)
+    cpu["machine_available"] = round(seconds * cores, 1)
+    print(f"CPU seconds during the job: {cpu}", flush=True)
     change_set.refresh_from_db()
     if change_set.status != JobStatus.FINISHED:
         sys.exit(f"the job ended {change_set.status}: {change_set.status_message}")
@@ -370,11 +416,15 @@ def run_job(connection_row, args: argparse.Namespace) -> dict[str, object]:  # t
     steady = (len(times) * 8 // 10) / max((high - low).total_seconds(), 1e-6)
     span = rows.aggregate(first=Min("applied_at"), last=Max("applied_at"))
     in_flight = sorted(sampler.in_flight) or [0]
+    # Samples where a 429's penalty held the limiter below the full budget (or blocked it).
+    penalised = sum(allowed < limit.per_window for allowed in sampler.allowed) / max(len(sampler.allowed), 1)
     print(
         f"job: {seconds:.1f} s for {args.rows} rows ({args.rows / seconds:.1f} rows/s; steady {steady:.1f} rows/s); "
         f"first outcome {(span['first'] - change_set.started_at).total_seconds():.2f} s after the start; "
         f"outcomes {dict(outcomes)}; in flight median {in_flight[len(in_flight) // 2]}, "
-        f"max {in_flight[-1]}; load {max(sampler.load or [0]):.1f}; CPU busy {mean(sampler.cpu_busy or [0]):.0%}",
+        f"max {in_flight[-1]}; load {max(sampler.load or [0]):.1f}; CPU busy {mean(sampler.cpu_busy or [0]):.0%}; "
+        f"limiter below budget after a 429 in {penalised:.0%} of samples (mean allowed "
+        f"{mean(sampler.allowed or [0]):.0f}/s, mean granted in window {mean(sampler.in_window or [0]):.0f})",
         flush=True,
     )
     return {
@@ -387,10 +437,13 @@ def run_job(connection_row, args: argparse.Namespace) -> dict[str, object]:  # t
         "steady_rows_per_second": round(steady, 1),
         "in_flight_median": in_flight[len(in_flight) // 2],
         "cpu_busy_mean": round(mean(sampler.cpu_busy or [0]), 2),
+        "limiter_penalised_share": round(penalised, 2),
+        "limiter_allowed_mean": round(mean(sampler.allowed or [0]), 1),
         "load_max": round(max(sampler.load or [0]), 1),
         "workers": args.workers,
         "concurrency": int(settings.IMPORTS_CONCURRENCY),
         "chunk_seconds": float(settings.IMPORTS_CHUNK_SECONDS),
+        "cpu_seconds": cpu,
     }
 
 
