@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -16,6 +17,7 @@ from zoomadmin.accounts import connections, signin
 from zoomadmin.accounts.access import AccountRequest, account_view, request_connection
 from zoomadmin.accounts.forms import AccountSettingsForm, SwitchForm
 from zoomadmin.accounts.models import ZoomConnection
+from zoomadmin.accounts.overview import overview_collect
 
 _MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -172,9 +174,15 @@ def disconnect(request: HttpRequest, pk: int) -> HttpResponse:
 @account_view
 @require_GET
 def overview(request: AccountRequest) -> HttpResponse:
-    """The landing page of an account: what it is, who administers it here."""
-    admins = request.zoom_account.connections.select_related("user").order_by("zoom_email")
-    return render(request, "accounts/overview.html", {"account": request.zoom_account, "admins": admins})
+    """The landing page of an account: users, groups and licenses, sync, recent changes and jobs,
+    rate-limit headroom, and who administers it here. htmx (after a sync ends) gets the content only."""
+    context = {"account": request.zoom_account, "overview": overview_collect(account=request.zoom_account)}
+    htmx = request.htmx
+    fragment = bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+    response = render(request, "accounts/overview.html#overview" if fragment else "accounts/overview.html", context)
+    # The page and its content partial share the URL: keep the browser's cache from mixing them up.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @account_view
