@@ -281,6 +281,8 @@ DIRECTORY_SYNC_CONCURRENCY = env_int("DIRECTORY_SYNC_CONCURRENCY", 32, minimum=1
 # Bulk changes (docs/bulk-changes.md). Deactivating or deleting more than this share of the account's
 # active users needs the admin to type the number first.
 IMPORTS_SAFEGUARD_SHARE = env_float("IMPORTS_SAFEGUARD_SHARE", 0.2, minimum=0.0, maximum=1.0)
+# Largest CSV file the upload page (and import_csv) accepts, in megabytes.
+IMPORTS_MAX_UPLOAD_MB = env_int("IMPORTS_MAX_UPLOAD_MB", 50, minimum=1)
 # Requests in flight at once within one chunk of a job (latency must not bound throughput).
 IMPORTS_CONCURRENCY = env_int("IMPORTS_CONCURRENCY", 16, minimum=1)
 # Chunk tasks started per job; each works for IMPORTS_CHUNK_SECONDS, then hands over to the queue.

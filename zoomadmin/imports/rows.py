@@ -77,6 +77,8 @@ GROUP_SEPARATOR: Final = ";"
 _TRUE: Final = frozenset({"true", "yes", "y", "1", "active"})
 _FALSE: Final = frozenset({"false", "no", "n", "0", "inactive"})
 # Excel users write ="00123" to keep leading zeros; the CSV then holds the formula text.
+# Characters a spreadsheet reads as the start of a formula (the export's neutralised cells start "'" + one).
+_FORMULA_STARTS: Final = frozenset("=+-@\t\r")
 _EXCEL_TEXT_RE = re.compile(r'^="(.*)"$', re.DOTALL)
 _PHONE_RE = re.compile(r"^\+?[0-9][0-9 ().\-/]*(?:\s*(?:x|ext\.?)\s*[0-9]+)?$", re.IGNORECASE)
 _email_validator = EmailValidator()
@@ -238,6 +240,10 @@ def _row_validate(
 
 
 def _value(cell: str) -> str:
+    # An export neutralises a cell starting like a formula with a leading apostrophe (audit.services.csv_cell);
+    # only that exact shape is undone, so "'quoted'" or "'Brien" stay as written.
+    if cell.startswith("'") and cell[1:2] and cell[1] in _FORMULA_STARTS:
+        cell = cell[1:]
     value = cell.strip()
     excel = _EXCEL_TEXT_RE.match(value)
     return excel.group(1).strip() if excel else value

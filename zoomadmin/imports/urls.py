@@ -10,6 +10,9 @@ app_name = "imports"
 
 urlpatterns = [
     path("", views.job_list, name="list"),
+    path("new", views.upload, name="upload"),
+    path("selection", views.selection_action, name="selection"),
+    path("<int:change_set_id>/columns", views.remap, name="remap"),
     path("<int:change_set_id>/", views.job_detail, name="detail"),
     path("<int:change_set_id>/start", views.job_start_view, name="start"),
     path("<int:change_set_id>/pause", views.job_pause_view, name="pause"),

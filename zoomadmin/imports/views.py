@@ -5,16 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import cast
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from zoomadmin.accounts.access import AccountRequest, account_view
-from zoomadmin.imports import services
-from zoomadmin.imports.forms import StartForm
-from zoomadmin.imports.models import ChangeSet, Outcome
+from zoomadmin.directory.forms import UserFilterForm, selected_ids
+from zoomadmin.directory.models import DirectoryGroup, DirectoryUser
+from zoomadmin.directory.sync import sync_freshness
+from zoomadmin.imports import plan, selection, services
+from zoomadmin.imports.columns import FIELD_LABELS, Field
+from zoomadmin.imports.csvfile import CsvRefused, size_check
+from zoomadmin.imports.forms import SelectionForm, StartForm, UploadForm
+from zoomadmin.imports.models import ChangeSet, JobStatus, Outcome
 
 ROWS_PER_PAGE = 50
 
@@ -76,9 +82,24 @@ def job_detail(request: AccountRequest, change_set_id: int) -> HttpResponse:
                 if change_set.totals.get(value)
             ],
             "form": StartForm(),
+            "freshness": sync_freshness(account=request.zoom_account)
+            if change_set.status == JobStatus.PLANNED
+            else None,
+            "mapping": _mapping_context(change_set),
             "active_nav": "imports",
         },
     )
+
+
+def _mapping_context(change_set: ChangeSet) -> dict[str, object] | None:
+    """The unknown columns of a planned CSV whose file is still kept, with the fields they can map to."""
+    if change_set.status != JobStatus.PLANNED:
+        return None
+    options = plan.upload_options(change_set.pk)
+    if not options or not options.get("unknown"):
+        return None
+    choices = [(name.value, FIELD_LABELS[name]) for name in Field if name is not Field.EMAIL]
+    return {"unknown": options["unknown"], "choices": choices}
 
 
 def _act(
@@ -103,9 +124,17 @@ def job_start_view(request: AccountRequest, change_set_id: int) -> HttpResponse:
     return _act(
         request,
         change_set_id,
-        lambda job: services.job_start(change_set=job, connection=request.zoom_connection, typed_count=typed),
+        lambda job: _forgetting(
+            services.job_start(change_set=job, connection=request.zoom_connection, typed_count=typed)
+        ),
         "Started. Rows are being applied now.",
     )
+
+
+def _forgetting(change_set: ChangeSet) -> ChangeSet:
+    # Once a plan starts or is discarded its columns can no longer be remapped: the file goes.
+    plan.upload_forget(change_set.pk)
+    return change_set
 
 
 @account_view
@@ -136,7 +165,7 @@ def job_cancel_view(request: AccountRequest, change_set_id: int) -> HttpResponse
     return _act(
         request,
         change_set_id,
-        lambda job: services.job_cancel(change_set=job, connection=request.zoom_connection),
+        lambda job: _forgetting(services.job_cancel(change_set=job, connection=request.zoom_connection)),
         "Cancelled. Rows not yet started will not be applied.",
     )
 
@@ -162,3 +191,141 @@ def job_results(request: AccountRequest, change_set_id: int) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="zoomadmin-job-{change_set.pk}-results.csv"'
     # account_view is typed for HttpResponse but hands any response through untouched.
     return cast(HttpResponse, response)
+
+
+# ---------------------------------------------------------------------------------------------
+# Upload a CSV, map its unknown columns, and bulk actions from the users list
+
+
+def max_upload_bytes() -> int:
+    """The largest file the upload page and `import_csv` accept (IMPORTS_MAX_UPLOAD_MB)."""
+    return int(settings.IMPORTS_MAX_UPLOAD_MB) * 1024 * 1024
+
+
+@account_view
+@require_http_methods(["GET", "POST"])
+def upload(request: AccountRequest) -> HttpResponse:
+    """Upload a CSV file; it is planned against the mirror (nothing is sent to Zoom) and the plan page opens.
+
+    A refused file (too large, not a CSV, no email column, never-synced mirror...) shows the sentence
+    saying why, and nothing is stored.
+    """
+    account = request.zoom_account
+    form = UploadForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            uploaded = form.cleaned_data["file"]
+            try:
+                size_check(uploaded.size, max_bytes=max_upload_bytes())
+                change_set = plan.import_plan(
+                    account=account,
+                    connection=request.zoom_connection,
+                    binary=uploaded,
+                    file_name=uploaded.name or "upload.csv",
+                    create_missing_groups=form.cleaned_data["create_missing_groups"],
+                )
+            except (CsvRefused, plan.PlanRefused) as exc:
+                form.add_error("file", exc.message)
+            else:
+                messages.success(request, "Planned. Nothing has been sent to Zoom: review the plan, then start it.")
+                return redirect("imports:detail", account.zoom_id, change_set.pk)
+        status = 422
+    return render(
+        request,
+        "imports/upload.html",
+        {
+            "account": account,
+            "form": form,
+            "max_upload_mb": settings.IMPORTS_MAX_UPLOAD_MB,
+            "freshness": sync_freshness(account=account),
+            "active_nav": "imports",
+        },
+        status=status,
+    )
+
+
+@account_view
+@require_POST
+def remap(request: AccountRequest, change_set_id: int) -> HttpResponse:
+    """Plan the stored file again with its unknown columns mapped to fields or ignored (`map_<index>`)."""
+    change_set = _change_set(request, change_set_id)
+    mapping: dict[int, Field | None] = {}
+    for key, value in request.POST.items():
+        if not key.startswith("map_") or not key[4:].isdigit():
+            continue
+        if value == "ignore":
+            mapping[int(key[4:])] = None
+        elif value in {name.value for name in Field if name is not Field.EMAIL}:
+            mapping[int(key[4:])] = Field(value)
+    try:
+        new = plan.import_replan(change_set=change_set, connection=request.zoom_connection, mapping=mapping)
+    except (CsvRefused, plan.PlanRefused, services.JobRefused) as exc:
+        messages.error(request, exc.message)
+        return redirect("imports:detail", request.zoom_account.zoom_id, change_set.pk)
+    messages.success(request, "Planned again with the columns as you mapped them.")
+    return redirect("imports:detail", request.zoom_account.zoom_id, new.pk)
+
+
+@account_view
+@require_http_methods(["GET", "POST"])
+def selection_action(request: AccountRequest) -> HttpResponse:
+    """A bulk action on users picked in the users list: choose it (GET), then plan it (POST) → the plan page.
+
+    The users list's filters and ticked `id`s come along as parameters; without ticked ids the
+    action applies to every user matching the filters.
+    """
+    account = request.zoom_account
+    params = request.POST if request.method == "POST" else request.GET
+    filter_form = UserFilterForm(params or None, account=account)
+    filters = filter_form.filters()
+    ids = selected_ids(params.getlist("id"))
+    # "Selected" buttons with nothing ticked must not fall back to every matching user: that takes scope=all.
+    everyone = params.get("scope") == "all" and not ids
+    users = (
+        selection.selection_users(account=account, zoom_user_ids=ids, filters=filters)
+        if ids or everyone
+        else DirectoryUser.objects.none()
+    )
+    groups = DirectoryGroup.objects.filter(account=account).order_by("display_name")
+    form = SelectionForm(
+        request.POST if request.method == "POST" else None,
+        initial={"action": request.GET.get("action", "")},
+        groups=[(group.zoom_id, group.display_name) for group in groups],
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            group = groups.filter(zoom_id=form.cleaned_data["group"]).first() if form.cleaned_data["group"] else None
+            try:
+                change_set = selection.changeset_from_selection(
+                    account=account,
+                    connection=request.zoom_connection,
+                    action=form.cleaned_data["action"],
+                    zoom_user_ids=ids,
+                    filters=filters if everyone else None,
+                    group=group,
+                )
+            except plan.PlanRefused as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, "Planned. Nothing has been sent to Zoom: review the plan, then start it.")
+                return redirect("imports:detail", account.zoom_id, change_set.pk)
+        status = 422
+    # The list's filters and ticked ids ride along in the confirmation form.
+    skip = ("csrfmiddlewaretoken", "action", "group", "page")
+    hidden = [(name, value) for name in params if name not in skip for value in params.getlist(name)]
+    return render(
+        request,
+        "imports/selection.html",
+        {
+            "account": account,
+            "form": form,
+            "count": users.count(),
+            "ticked": bool(ids),
+            "sample": list(users.only("zoom_id", "email", "display_name")[:10]),
+            "hidden": hidden,
+            "active_nav": "users",
+        },
+        status=status,
+    )
