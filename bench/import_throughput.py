@@ -148,10 +148,10 @@ def celery_workers(env: dict[str, str], state: Path, count: int) -> Iterator[lis
                 proc.wait()
 
 
-def prepare_sandbox(env: dict[str, str], latency_ms: int) -> dict[str, str]:
+def prepare_sandbox(env: dict[str, str], latency_ms: int, *, limits: bool) -> dict[str, str]:
     manage(env, "migrate", "-v0")
     manage(env, "sandbox_seed", "--users", "50", "--groups", "2", "--account-name", ACCOUNT, "--domain", DOMAIN)
-    manage(env, "sandbox_account", "set", ACCOUNT, "plan=business", "rate_limits_enabled=true")
+    manage(env, "sandbox_account", "set", ACCOUNT, "plan=business", f"rate_limits_enabled={str(limits).lower()}")
     manage(env, "sandbox_account", "set", ACCOUNT, f"latency_mean_ms={latency_ms}", "latency_jitter_ms=0")
     return dict(
         line.split(": ", 1)
@@ -250,6 +250,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="Celery worker processes")
     parser.add_argument("--concurrency", type=int, default=16, help="IMPORTS_CONCURRENCY (requests in flight a worker)")
     parser.add_argument("--chunk-seconds", type=float, default=30.0, help="IMPORTS_CHUNK_SECONDS")
+    parser.add_argument(
+        "--sandbox-limits",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the sandbox enforces Zoom's limits (--no-sandbox-limits: diagnosis only, our limiter alone paces)",
+    )
     parser.add_argument("--sandbox-workers", type=int, default=2)
     parser.add_argument("--sandbox-threads", type=int, default=32)
     args = parser.parse_args()
@@ -273,7 +279,7 @@ def main() -> None:
             "ZOOMADMIN_VAR_DIR": str(state),
             "DJANGO_SETTINGS_MODULE": "zoomadmin.settings",
         }
-        credentials = prepare_sandbox(sandbox_env, args.latency_ms)
+        credentials = prepare_sandbox(sandbox_env, args.latency_ms, limits=args.sandbox_limits)
         with sandbox_server(
             sandbox_env, state / "sandbox.log", workers=args.sandbox_workers, threads=args.sandbox_threads
         ) as (base, sandbox_pid):
@@ -441,6 +447,7 @@ def run_job(connection_row, args: argparse.Namespace, processes: dict[str, list[
         "limiter_allowed_mean": round(mean(sampler.allowed or [0]), 1),
         "load_max": round(max(sampler.load or [0]), 1),
         "workers": args.workers,
+        "sandbox_limits": args.sandbox_limits,
         "concurrency": int(settings.IMPORTS_CONCURRENCY),
         "chunk_seconds": float(settings.IMPORTS_CHUNK_SECONDS),
         "cpu_seconds": cpu,
