@@ -24,12 +24,14 @@ SERIES = ("primary", "info", "owner", "accent", "warning", "success", "neutral")
 
 @dataclass(frozen=True)
 class Datum:
-    """One value to chart: its label (shown escaped), count, optional link and tone."""
+    """One value to chart: its label (shown escaped), count, optional link and tone, and optionally
+    the value as the chart should print it (`text`, e.g. "120 of 48,000")."""
 
     label: str
     value: int
     url: str = ""
     tone: str = ""
+    text: str = ""
 
 
 @dataclass(frozen=True)
@@ -43,11 +45,12 @@ class Bar:
     tone: str
     width: str
     share: int
+    text: str = ""
 
     @property
     def display(self) -> str:
-        """The value with thousands separated ("50,000")."""
-        return f"{self.value:,}"
+        """The value as printed: the datum's `text`, else the value with thousands separated ("50,000")."""
+        return self.text or f"{self.value:,}"
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,7 @@ def chart_bars(data: Iterable[Datum], *, total: int | None = None, scale: int | 
                 tone=_tone(item, index),
                 width=f"{width:.2f}",
                 share=_share(item.value, total),
+                text=item.text,
             )
         )
     return bars

@@ -237,8 +237,8 @@ def test_rate_limits_show_todays_headroom_and_no_invented_caps(site: Site) -> No
     assert "Light and Medium requests have no daily cap on the Business+ plan" in limits
     cap = limiter.budget(plan="business", label="Heavy").daily
     assert cap is not None
-    assert f"3 of {cap:,} used today, {cap - 3:,} left" in limits
-    assert "Heavy and Resource-intensive: daily cap" in limits
+    assert f"Heavy and Resource-intensive 3 of {cap:,} (1%)" in limits
+    assert f"{cap - 3:,} left today" in limits
     light = limiter.budget(plan="business", label="Light").per_window
     assert f"Light {light} per second" in limits
     assert "Resource-intensive" in limits
@@ -257,7 +257,8 @@ def test_free_plan_counts_every_label_against_a_daily_cap(site: Site) -> None:
     limits = _text(site.page().split('data-testid="overview-rate-limits"')[1])
     assert "no daily cap" not in limits
     for label in ("Light", "Medium", "Heavy", "Resource-intensive"):
-        assert f"{label}: daily cap" in limits
+        cap = RateLimiter(redis_client()).budget(plan="free", label=label).daily
+        assert f"{label} 0 of {cap:,} (0%)" in limits
 
 
 def test_when_redis_cannot_be_read_the_rest_of_the_page_still_shows(site: Site) -> None:

@@ -100,9 +100,9 @@ class DailyHeadroom:
     bars: list[Bar]
 
     @property
-    def text(self) -> str:
-        """The day so far in words: "1,002 of 4,800 used today, 3,798 left"."""
-        return f"{count_words(self.used)} of {count_words(self.cap)} used today, {count_words(self.left)} left"
+    def left_display(self) -> str:
+        """The requests left today, thousands separated."""
+        return count_words(self.left)
 
 
 @dataclass(frozen=True)
@@ -258,7 +258,14 @@ def _rate_limits(account: ZoomAccount, limiter: RateLimiter) -> RateLimits:
                 used=used,
                 left=max(0, cap - used),
                 bars=chart_bars(
-                    [Datum(label=" and ".join(item.label for item in members), value=used, tone=_tone_for(used, cap))],
+                    [
+                        Datum(
+                            label=" and ".join(item.label for item in members),
+                            value=used,
+                            tone=_tone_for(used, cap),
+                            text=f"{count_words(used)} of {count_words(cap)}",
+                        )
+                    ],
                     total=cap,
                     scale=cap,
                 ),
