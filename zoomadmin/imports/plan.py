@@ -97,7 +97,9 @@ class PlanSummary:
 
 def mirror_check(account: ZoomAccount) -> None:
     """Refuse to plan against a mirror that was never filled by a complete sync."""
-    if account.last_synced_at is None:
+    # Read from the database: the caller's instance may predate a sync that just finished.
+    synced = ZoomAccount.objects.filter(pk=account.pk).values_list("last_synced_at", flat=True).first()
+    if synced is None:
         raise PlanRefused(NEVER_SYNCED)
 
 
