@@ -4,49 +4,21 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
+from tests.imports import plan_fixtures
 from zoomadmin.accounts.models import ZoomAccount, ZoomConnection
-from zoomadmin.directory.models import DirectoryUser, UserStatus
-from zoomadmin.directory.sync import sync_execute, sync_request
+from zoomadmin.directory.models import DirectoryUser
 from zoomadmin.imports.models import Action, ChangeSet, GroupChange, Outcome, RowState
 from zoomadmin.imports.plan import NEVER_SYNCED, PlanRefused, import_plan, plan_summary
-from zoomadmin.sandbox.models import SandboxAccount, SandboxGroup, SandboxUser
-from zoomadmin.sandbox.models import UserStatus as SandboxStatus
+from zoomadmin.sandbox.models import SandboxUser
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-CORPUS = Path(__file__).parent / "plan_corpus"
-
-
-@pytest.fixture
-def connection(
-    stored_connection: Callable[..., ZoomConnection],
-    admin_a: SandboxUser,
-    sandbox_owner: SandboxUser,
-    sandbox_member: SandboxUser,
-    sandbox_pending: SandboxUser,
-    make_sandbox_user: Callable[..., SandboxUser],
-    account_a: SandboxAccount,
-) -> ZoomConnection:
-    """Admin A's connection, with account A's mirror synced: the users and groups the corpus names."""
-    make_sandbox_user(account_a, user_name="member2@acme.example.com")
-    make_sandbox_user(account_a, user_name="deleteme@acme.example.com")
-    make_sandbox_user(account_a, user_name="leaver@acme.example.com", status=SandboxStatus.INACTIVE)
-    keep = make_sandbox_user(
-        account_a, user_name="keep@acme.example.com", given_name="Keep", family_name="Same", department="Support"
-    )
-    sales = SandboxGroup.objects.create(account=account_a, display_name="Sales")
-    sales.members.add(keep)
-    connection = stored_connection(admin_a)
-    sync_execute(run_id=sync_request(account=connection.account).pk)
-    # Enrichment learns who is pending (Zoom's List users says only "inactive"); as it would have.
-    DirectoryUser.objects.filter(account=connection.account, email=sandbox_pending.user_name.lower()).update(
-        status=UserStatus.PENDING, active=False
-    )
-    return connection
+# The synced account A and admin A's connection (a fixture shared by the plan tests).
+connection = plan_fixtures.connection
+CORPUS = plan_fixtures.CORPUS
 
 
 def _plan(connection: ZoomConnection, name: str, **kwargs: bool) -> ChangeSet:

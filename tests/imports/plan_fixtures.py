@@ -1,0 +1,44 @@
+"""Fixtures of the plan tests: account A's sandbox users and groups, its mirror synced, admin A's connection."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from zoomadmin.accounts.models import ZoomConnection
+from zoomadmin.directory.models import DirectoryUser, UserStatus
+from zoomadmin.directory.sync import sync_execute, sync_request
+from zoomadmin.sandbox.models import SandboxAccount, SandboxGroup, SandboxUser
+from zoomadmin.sandbox.models import UserStatus as SandboxStatus
+
+CORPUS = Path(__file__).parent / "plan_corpus"
+
+
+@pytest.fixture
+def connection(
+    stored_connection: Callable[..., ZoomConnection],
+    admin_a: SandboxUser,
+    sandbox_owner: SandboxUser,
+    sandbox_member: SandboxUser,
+    sandbox_pending: SandboxUser,
+    make_sandbox_user: Callable[..., SandboxUser],
+    account_a: SandboxAccount,
+) -> ZoomConnection:
+    """Admin A's connection, with account A's mirror synced: the users and groups the corpus names."""
+    make_sandbox_user(account_a, user_name="member2@acme.example.com")
+    make_sandbox_user(account_a, user_name="deleteme@acme.example.com")
+    make_sandbox_user(account_a, user_name="leaver@acme.example.com", status=SandboxStatus.INACTIVE)
+    keep = make_sandbox_user(
+        account_a, user_name="keep@acme.example.com", given_name="Keep", family_name="Same", department="Support"
+    )
+    sales = SandboxGroup.objects.create(account=account_a, display_name="Sales")
+    sales.members.add(keep)
+    connection = stored_connection(admin_a)
+    sync_execute(run_id=sync_request(account=connection.account).pk)
+    # Enrichment learns who is pending (Zoom's List users says only "inactive"); as it would have.
+    DirectoryUser.objects.filter(account=connection.account, email=sandbox_pending.user_name.lower()).update(
+        status=UserStatus.PENDING, active=False
+    )
+    return connection
