@@ -19,6 +19,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 connection = plan_fixtures.connection
 CORPUS = plan_fixtures.CORPUS
+ONCE = "a user can appear only once in a file."
 
 
 def _run(*args: str) -> str:
