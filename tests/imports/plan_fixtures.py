@@ -6,7 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from django.test import Client
 
+from zoomadmin.accounts.connections import CURRENT_SESSION_KEY
 from zoomadmin.accounts.models import ZoomConnection
 from zoomadmin.directory.models import DirectoryUser, UserStatus
 from zoomadmin.directory.sync import sync_execute, sync_request
@@ -42,3 +44,14 @@ def connection(
         status=UserStatus.PENDING, active=False
     )
     return connection
+
+
+@pytest.fixture
+def admin(connection: ZoomConnection) -> Client:
+    """A test client signed in as admin A (the `connection` fixture's person), working on account A."""
+    client = Client()
+    client.force_login(connection.user)
+    session = client.session
+    session[CURRENT_SESSION_KEY] = connection.pk
+    session.save()
+    return client
