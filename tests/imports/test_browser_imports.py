@@ -1,4 +1,5 @@
-"""Bulk changes in Chromium: review a plan with bad rows, start it, watch it finish, download the results.
+"""Bulk changes in Chromium: upload a CSV with bad rows, review its plan, start it, watch it finish,
+download the results; deactivate users picked in the users list in one bulk action.
 
 The job needs a worker. A Celery worker process would take its tasks from the suite's broker, where
 other test runs leave theirs; instead a thread of the test runs the job's chunks with
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,12 +28,12 @@ from tests.browser.conftest import (
     csp_violations,
     sign_in,
 )
-from tests.imports.support import change_set_of, create_specs
 from zoomadmin.accounts.models import ZoomConnection
+from zoomadmin.directory.sync import sync_execute, sync_request
 from zoomadmin.imports import engine
-from zoomadmin.imports.models import Action, ChangeSet, JobStatus, Outcome
-from zoomadmin.imports.services import RowSpec
-from zoomadmin.sandbox.models import SandboxAccount, SandboxUser
+from zoomadmin.imports.models import ChangeSet, JobStatus
+from zoomadmin.imports.services import spreadsheet_safe
+from zoomadmin.sandbox.models import SandboxAccount, SandboxUser, UserStatus
 
 # The browser harness's fixtures: system Chromium, live server as base URL, session cookie, console and CSP.
 __all__ = ["browser_context_args", "browser_type_launch_args", "console_errors", "csp_violations", "sign_in"]
@@ -80,78 +82,162 @@ def job_worker() -> Iterator[Callable[[int], threading.Thread]]:
         thread.join(timeout=30)
 
 
-def _error(line: int, email: str, reason: str) -> RowSpec:
-    return RowSpec(line=line, action=Action.UPSERT, email=email, planned=Outcome.ERROR, reason=reason, cells=[email])
+@pytest.fixture
+def people(
+    account_a: SandboxAccount, make_sandbox_user: Callable[..., SandboxUser], connection: ZoomConnection
+) -> list[SandboxUser]:
+    """Sixty active people in account A, and the mirror synced from the sandbox (plans compare with it)."""
+    made = [
+        make_sandbox_user(
+            account_a,
+            user_name=f"person{n:02d}@{DOMAIN}",
+            given_name=f"Person{n:02d}",
+            family_name="Example",
+            display_name=f"Person{n:02d} Example",
+        )
+        for n in range(60)
+    ]
+    sync_execute(run_id=sync_request(account=connection.account).pk)
+    return made
 
 
-def test_review_start_watch_and_download_results(
+def _job_id(page: Page) -> int:
+    found = re.search(r"/imports/(\d+)/", page.url)
+    assert found, page.url
+    return int(found.group(1))
+
+
+def _watch_to_the_end(page: Page, job_worker: Callable[[int], threading.Thread], *, done: int) -> None:
+    """On a started job's page: run its worker, and see the progress partial reach the end by polling."""
+    progress = page.locator("#job-progress")
+    expect(progress).to_contain_text("Running")
+    expect(progress.get_by_role("button", name="Pause")).to_be_visible()
+    # A mark on the document: if it is still there at the end, the progress came by polling, not a reload.
+    page.evaluate("window.__sameDocument = true")
+    job_worker(_job_id(page))
+    expect(progress).to_contain_text("Finished", timeout=60_000)
+    facts = progress.locator("dl.facts")
+    expect(facts.locator("dt:text-is('Done') + dd")).to_have_text(str(done))
+    expect(facts.locator("dt:text-is('Failed') + dd")).to_have_text("0")
+    expect(facts.locator("dt:text-is('Remaining') + dd")).to_have_text("0")
+    expect(progress.get_by_role("button", name="Pause")).to_have_count(0)
+    assert page.evaluate("window.__sameDocument === true")
+
+
+def _results(page: Page) -> list[dict[str, str]]:
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download results (CSV)").click()
+    return list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
+
+
+def test_upload_a_csv_with_bad_rows_plan_start_watch_and_download(
     page: Page,
+    people: list[SandboxUser],
     connection: ZoomConnection,
     account_a: SandboxAccount,
     job_worker: Callable[[int], threading.Thread],
     console_errors: list[str],
     csp_violations: Any,
 ) -> None:
-    """A plan of twelve creates and two bad rows, as a CSV's plan comes to the page; started and followed to the end."""
-    creates = create_specs(DOMAIN, 12)
-    bad = [
-        _error(14, "not-an-email", "“not-an-email” is not an email address."),
-        _error(15, "new3@acme.example.com", "Duplicate of line 5: each email may appear once in a file."),
+    """18 new people and three bad lines (an invalid email, a repeated email, an unknown action)."""
+    lines = ["Email,First Name,Last Name,Job Title,Action"]
+    lines += [f"hire{n}@{DOMAIN},Hire{n},Person,Engineer," for n in range(18)]  # lines 2-19
+    lines += [
+        "not-an-email,Bad,Row,Engineer,",  # line 20
+        f"hire3@{DOMAIN},Again,Person,Engineer,",  # line 21: hire3 is on line 5
+        f"hire99@{DOMAIN},Odd,Person,Engineer,promote",  # line 22
     ]
-    job = change_set_of(connection, [*creates, *bad])
     account = connection.account
-    page.goto(f"/a/{account.zoom_id}/imports/")
-    page.get_by_role("link", name="t.csv").click()
+    page.goto(f"/a/{account.zoom_id}/users/")
+    page.get_by_role("link", name="Import a CSV").click()
+    page.get_by_label("CSV file").set_input_files(
+        files=[{"name": "new-hires.csv", "mimeType": "text/csv", "buffer": "\r\n".join(lines).encode()}]
+    )
+    page.get_by_role("button", name="Plan the import").click()
 
-    # The plan: totals per outcome, the estimate, and the bad rows with their line numbers and why.
+    # The plan: totals, estimate, and each bad line with its number and a sentence; nothing sent yet.
+    expect(page.locator(".toast-success")).to_contain_text("Nothing has been sent to Zoom")
     plan = page.get_by_role("region", name="Plan")
-    expect(plan).to_contain_text("Create")
-    expect(plan.locator("dd").first).to_have_text("12")
+    expect(plan.locator("dt:text-is('Create') + dd")).to_have_text("18")
+    expect(plan.locator("dt:text-is('Error') + dd")).to_have_text("3")
     expect(plan).to_contain_text("Estimated time at this account's rate limit")
-    page.get_by_role("link", name="Error (2)").click()
+    page.get_by_role("link", name="Error (3)").click()
     rows = page.get_by_role("region", name="Rows").locator("tbody tr")
-    expect(rows).to_have_count(2)
-    expect(rows.nth(0)).to_contain_text("14")
-    expect(rows.nth(0)).to_contain_text("“not-an-email” is not an email address.")
-    expect(rows.nth(1)).to_contain_text("15")
-    expect(rows.nth(1)).to_contain_text("Duplicate of line 5")
-    assert not SandboxUser.objects.filter(account=account_a, user_name__startswith="new").exists()
+    expect(rows).to_have_count(3)
+    expect(rows.nth(0)).to_contain_text("20")
+    expect(rows.nth(0)).to_contain_text('The email "not-an-email" is not a valid email address.')
+    expect(rows.nth(1)).to_contain_text("21")
+    expect(rows.nth(1)).to_contain_text(f"hire3@{DOMAIN} is already on line 5")
+    expect(rows.nth(2)).to_contain_text("22")
+    expect(rows.nth(2)).to_contain_text("promote")
+    assert not SandboxUser.objects.filter(account=account_a, user_name__startswith="hire").exists()
 
-    # Start: the job runs, nobody has applied anything yet.
     page.get_by_role("button", name="Start").click()
-    expect(page.locator(".toast-success")).to_contain_text("Started. Rows are being applied now.")
-    progress = page.locator("#job-progress")
-    expect(progress).to_contain_text("Running")
-    expect(progress.get_by_role("button", name="Pause")).to_be_visible()
-    # A mark on the document: if it is still there at the end, the progress came by polling, not a reload.
-    page.evaluate("window.__sameDocument = true")
+    expect(page.locator(".toast-success")).to_contain_text("Started")
+    _watch_to_the_end(page, job_worker, done=18)
+    hired = SandboxUser.objects.filter(account=account_a, user_name__startswith="hire")
+    assert sorted(hired.values_list("user_name", flat=True)) == sorted(f"hire{n}@{DOMAIN}" for n in range(18))
 
-    job_worker(job.pk)
-    expect(progress).to_contain_text("Finished", timeout=30_000)
-    facts = progress.locator("dl.facts")
-    expect(facts.locator("dt:text-is('Done') + dd")).to_have_text("12")
-    expect(facts.locator("dt:text-is('Failed') + dd")).to_have_text("0")
-    expect(facts.locator("dt:text-is('Remaining') + dd")).to_have_text("0")
-    expect(progress.get_by_role("button", name="Pause")).to_have_count(0)
-    assert page.evaluate("window.__sameDocument === true")
-    created = SandboxUser.objects.filter(account=account_a, user_name__startswith="new", user_name__endswith=DOMAIN)
-    assert created.count() == 12
-
-    # Results: one line per row of the file, in its columns plus the outcome columns.
-    with page.expect_download() as download:
-        page.get_by_role("link", name="Download results (CSV)").click()
-    text = Path(download.value.path()).read_text(encoding="utf-8")
-    table = list(csv.DictReader(io.StringIO(text)))
-    assert len(table) == 14
+    # One line per line of the file, in its own columns plus the outcome columns.
+    table = _results(page)
     by_line = {int(row["zoomadmin_line"]): row for row in table}
-    assert sorted(by_line) == list(range(2, 16))
-    for spec in creates:
-        row = by_line[spec.line]
-        assert (row["Email"], row["zoomadmin_outcome"], row["zoomadmin_status"]) == (spec.email, "create", "done")
-        assert row["zoomadmin_zoom_id"] == created.get(user_name=spec.email).zoom_id
-    assert by_line[14]["zoomadmin_outcome"] == "error"
-    assert by_line[14]["zoomadmin_message"] == "“not-an-email” is not an email address."
-    assert by_line[15]["zoomadmin_outcome"] == "error"
+    assert len(table) == 21
+    assert sorted(by_line) == list(range(2, 23))
+    for n in range(18):
+        row = by_line[n + 2]
+        assert (row["Email"], row["zoomadmin_outcome"], row["zoomadmin_status"]) == (
+            f"hire{n}@{DOMAIN}",
+            "create",
+            "done",
+        )
+        # Zoom ids may start with "-": the file neutralises such cells against spreadsheet formulas.
+        assert row["zoomadmin_zoom_id"] == spreadsheet_safe(hired.get(user_name=f"hire{n}@{DOMAIN}").zoom_id)
+    assert [by_line[n]["zoomadmin_outcome"] for n in (20, 21, 22)] == ["error", "error", "error"]
+    assert by_line[20]["Email"] == "not-an-email"
+    assert "is already on line 5" in by_line[21]["zoomadmin_message"]
+
+    assert console_errors == [], console_errors
+    assert csp_violations(page) == []
+
+
+def test_deactivate_fifty_selected_users_in_one_bulk_action(
+    page: Page,
+    people: list[SandboxUser],
+    connection: ZoomConnection,
+    account_a: SandboxAccount,
+    job_worker: Callable[[int], threading.Thread],
+    console_errors: list[str],
+    csp_violations: Any,
+) -> None:
+    """Tick a page of 50 people, deactivate them: plan, safeguard (typed number), start, watch, Zoom."""
+    account = connection.account
+    page.goto(f"/a/{account.zoom_id}/users/?q=person&per_page=50&sort=email")
+    expect(page.get_by_test_id("user-results").locator("tbody tr")).to_have_count(50)
+    page.get_by_label("Select every user on this page").check()
+    expect(page.locator("[data-selection-count]")).to_have_text("50")
+    page.get_by_role("button", name="Deactivate selected").click()
+
+    # The confirmation page names what was picked; planning it still sends nothing.
+    expect(page.get_by_role("heading", name="Change 50 users")).to_be_visible()
+    expect(page.get_by_label("Action", exact=True)).to_have_value("deactivate")
+    page.get_by_role("button", name="Plan it").click()
+    plan = page.get_by_role("region", name="Plan")
+    expect(plan.locator("dt:text-is('Deactivate') + dd")).to_have_text("50")
+    assert SandboxUser.objects.filter(account=account_a, status=UserStatus.INACTIVE).count() == 0
+
+    # 50 of about 60 active users: over the safeguard's share, so the number must be typed.
+    page.get_by_role("button", name="Start").click()
+    expect(page.locator(".toast-error")).to_contain_text("Type 50 to confirm")
+    assert SandboxUser.objects.filter(account=account_a, status=UserStatus.INACTIVE).count() == 0
+    page.get_by_label("Type 50 to confirm").fill("50")
+    page.get_by_role("button", name="Start").click()
+    expect(page.locator(".toast-success")).to_contain_text("Started")
+    _watch_to_the_end(page, job_worker, done=50)
+
+    inactive = SandboxUser.objects.filter(account=account_a, status=UserStatus.INACTIVE)
+    expected = sorted(user.user_name for user in people)[:50]
+    assert sorted(inactive.values_list("user_name", flat=True)) == expected
+    assert len(_results(page)) == 50
 
     assert console_errors == [], console_errors
     assert csp_violations(page) == []
