@@ -42,14 +42,15 @@ class SelectionForm(forms.Form):
     )
 
     action = forms.ChoiceField(choices=ACTIONS, label="Action")
-    group = forms.ChoiceField(required=False, label="Group", help_text="For adding to or removing from a group.")
+    # Not "group": the users list's filters (carried along) already use that name.
+    target_group = forms.ChoiceField(required=False, label="Group", help_text="For adding to or removing from a group.")
 
     def __init__(self, *args: object, groups: list[tuple[str, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["group"].choices = [("", "—"), *groups]  # type: ignore[attr-defined]
+        self.fields["target_group"].choices = [("", "—"), *groups]  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}
-        if cleaned.get("action") in ("add_to_group", "remove_from_group") and not cleaned.get("group"):
-            self.add_error("group", "Choose the group.")
+        if cleaned.get("action") in ("add_to_group", "remove_from_group") and not cleaned.get("target_group"):
+            self.add_error("target_group", "Choose the group.")
         return cleaned

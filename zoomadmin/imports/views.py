@@ -296,7 +296,8 @@ def selection_action(request: AccountRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            group = groups.filter(zoom_id=form.cleaned_data["group"]).first() if form.cleaned_data["group"] else None
+            target = form.cleaned_data["target_group"]
+            group = groups.filter(zoom_id=target).first() if target else None
             try:
                 change_set = selection.changeset_from_selection(
                     account=account,
@@ -313,7 +314,7 @@ def selection_action(request: AccountRequest) -> HttpResponse:
                 return redirect("imports:detail", account.zoom_id, change_set.pk)
         status = 422
     # The list's filters and ticked ids ride along in the confirmation form.
-    skip = ("csrfmiddlewaretoken", "action", "group", "page")
+    skip = ("csrfmiddlewaretoken", "action", "target_group", "page")
     hidden = [(name, value) for name in params if name not in skip for value in params.getlist(name)]
     return render(
         request,
