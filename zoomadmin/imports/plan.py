@@ -36,7 +36,7 @@ from zoomadmin.imports.columns import Field
 from zoomadmin.imports.csvfile import CsvRefused
 from zoomadmin.imports.engine import USER_FIELDS, values_diff
 from zoomadmin.imports.models import Action, ChangeSet, GroupOp, JobStatus, Outcome, Source
-from zoomadmin.imports.rows import RowAction, RowError, RowIntent, intake_open
+from zoomadmin.imports.rows import GROUP_SEPARATOR, RowAction, RowError, RowIntent, intake_open
 from zoomadmin.imports.services import RowSpec, changeset_create, job_cancel
 
 # Rows looked up in the mirror per query.
@@ -114,6 +114,10 @@ def _describe_diff(diff: Mapping[str, list[Any]]) -> str:
     return "; ".join(parts)
 
 
+def _joined_key(parts: Iterable[str]) -> str:
+    return GROUP_SEPARATOR.join(part.strip() for part in parts).casefold()
+
+
 class _Groups:
     """The account's groups by case-folded name (an account has hundreds, not millions)."""
 
@@ -123,11 +127,33 @@ class _Groups:
             for name in DirectoryGroup.objects.filter(account=account).values_list("display_name", flat=True)
         }
 
+        # Names with the separator in them ("Support; Tier 2") reach us split; rejoined parts find them.
+        self.joined = {
+            _joined_key(name.split(GROUP_SEPARATOR)): name for name in self.by_key.values() if GROUP_SEPARATOR in name
+        }
+
+    def _rejoin(self, names: list[str]) -> list[str]:
+        if not self.joined:
+            return names
+        out: list[str] = []
+        i = 0
+        while i < len(names):
+            for j in range(len(names), i + 1, -1):
+                known = self.joined.get(_joined_key(names[i:j]))
+                if known is not None:
+                    out.append(known)
+                    i = j
+                    break
+            else:
+                out.append(names[i])
+                i += 1
+        return out
+
     def resolve(self, names: Iterable[str], *, create_missing: bool) -> tuple[list[str], list[str]]:
         """(canonical names, unknown names); unknown names are kept as written when they will be created."""
         found: list[str] = []
         unknown: list[str] = []
-        for name in names:
+        for name in self._rejoin(list(names)):
             known = self.by_key.get(name.casefold())
             if known is not None:
                 found.append(known)
