@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -27,8 +28,14 @@ def connection(
     sandbox_pending: SandboxUser,
     make_sandbox_user: Callable[..., SandboxUser],
     account_a: SandboxAccount,
+    settings: Any,
+    tmp_path: Path,
 ) -> ZoomConnection:
-    """Admin A's connection, with account A's mirror synced: the users and groups the corpus names."""
+    """Admin A's connection, with account A's mirror synced: the users and groups the corpus names.
+
+    Uploads kept for column mapping go to this test's own directory.
+    """
+    settings.VAR_DIR = tmp_path
     make_sandbox_user(account_a, user_name="member2@acme.example.com")
     make_sandbox_user(account_a, user_name="deleteme@acme.example.com")
     make_sandbox_user(account_a, user_name="leaver@acme.example.com", status=SandboxStatus.INACTIVE)

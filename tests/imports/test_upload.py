@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -9,7 +11,7 @@ from django.test import Client
 from tests.imports import plan_fixtures
 from zoomadmin.accounts.models import ZoomConnection
 from zoomadmin.imports.models import ChangeSet, JobStatus, Outcome
-from zoomadmin.imports.plan import upload_path
+from zoomadmin.imports.plan import UPLOAD_KEEP_SECONDS, upload_path, uploads_sweep
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -113,3 +115,23 @@ def test_the_upload_of_another_account_is_not_found(
     answer = admin.post(f"/a/{account_b.zoom_id}/imports/new", {"file": _file(b"Email\nx@beta.example.com\n")})  # type: ignore[attr-defined]
     assert answer.status_code == 404
     assert not ChangeSet.objects.exists()
+
+
+def test_kept_uploads_are_swept(admin: Client, connection: ZoomConnection) -> None:
+    data = b"Email,Shoe size\nmember@acme.example.com,44\n"
+    first = ChangeSet.objects.get(pk=_planned(admin, connection, data))
+    second = ChangeSet.objects.get(pk=_planned(admin, connection, data))
+    ChangeSet.objects.filter(pk=first.pk).update(status=JobStatus.FINISHED)
+
+    assert uploads_sweep() == 1
+    assert not upload_path(first.pk).exists()
+    assert upload_path(second.pk).exists()
+    # A plan left waiting for more than a day loses its kept file (it can still be started).
+    assert uploads_sweep(now=time.time() + UPLOAD_KEEP_SECONDS + 60) == 1
+    assert not upload_path(second.pk).exists()
+    assert "map_1" not in admin.get(f"/a/{connection.account.zoom_id}/imports/{second.pk}/").content.decode()
+
+
+def _planned(admin: Client, connection: ZoomConnection, data: bytes) -> int:
+    answer = admin.post(_url(connection), {"file": _file(data)})
+    return int(answer["Location"].rstrip("/").rsplit("/", 1)[1])

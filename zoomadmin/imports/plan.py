@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -386,6 +387,39 @@ def upload_forget(change_set_id: int) -> None:
     """Remove a change set's stored upload (it started, or was discarded or re-planned)."""
     upload_path(change_set_id).unlink(missing_ok=True)
     _sidecar_path(change_set_id).unlink(missing_ok=True)
+
+
+# A plan's kept file is removed after this long even while the plan waits (it can still be started,
+# but its columns can no longer be mapped; the admin uploads the file again for that).
+UPLOAD_KEEP_SECONDS = 24 * 3600
+
+
+def uploads_sweep(*, now: float | None = None) -> int:
+    """Remove kept uploads whose plan started, ended or no longer exists, or that are over a day old.
+
+    Starting and discarding remove the file at once; this catches plans abandoned in the planned state
+    and anything a crash left behind. Returns how many files it removed.
+    """
+    directory = _upload_dir()
+    if not directory.is_dir():
+        return 0
+    now = time.time() if now is None else now
+    kept = {path.stem: path for path in directory.glob("*.csv") if path.stem.isdigit()}
+    waiting = set(
+        ChangeSet.objects.filter(pk__in=[int(stem) for stem in kept], status=JobStatus.PLANNED).values_list(
+            "pk", flat=True
+        )
+    )
+    removed = 0
+    for stem, path in kept.items():
+        try:
+            old = now - path.stat().st_mtime > UPLOAD_KEEP_SECONDS
+        except FileNotFoundError:
+            continue
+        if int(stem) not in waiting or old:
+            upload_forget(int(stem))
+            removed += 1
+    return removed
 
 
 def _overrides_of(raw: Mapping[str, str | None]) -> dict[int, Field | None]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from zoomadmin.celery import app
-from zoomadmin.imports import engine, services
+from zoomadmin.imports import engine, plan, services
 from zoomadmin.tasks import ZoomTask, sweeper
 
 # A chunk works IMPORTS_CHUNK_SECONDS; the rest is room for its last requests to come back.
@@ -35,3 +35,9 @@ def job_run_chunk(change_set_id: int) -> None:
 def imports_sweep() -> int:
     """Restart stalled bulk jobs and resume those whose admin signed in again (services.jobs_sweep)."""
     return len(services.jobs_sweep())
+
+
+@sweeper("imports_uploads")
+def imports_uploads_sweep() -> int:
+    """Remove uploaded CSV files kept for column mapping once their plan is gone, started or a day old."""
+    return plan.uploads_sweep()
