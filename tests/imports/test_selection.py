@@ -12,6 +12,7 @@ from zoomadmin.directory.models import DirectoryGroup, DirectoryUser
 from zoomadmin.imports.models import ChangeSet, JobStatus, Outcome, RowState, Source
 from zoomadmin.imports.plan import PlanRefused
 from zoomadmin.imports.selection import changeset_from_selection
+from zoomadmin.imports.services import JobRefused, job_start
 from zoomadmin.sandbox.models import SandboxGroup, SandboxUser, UserStatus
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -125,3 +126,11 @@ def test_the_service_refuses_without_a_group_or_users(connection: ZoomConnection
         zoom_user_ids=_ids(connection, "admin@acme.example.com", "leaver@acme.example.com"),
     )
     assert delete.totals == {Outcome.BLOCKED: 1, Outcome.DELETE: 1}
+    # One user of several is under the safeguard's share, but a delete always asks for the number.
+    assert delete.safeguard_required
+    with pytest.raises(JobRefused, match="Type 1 to confirm"):
+        job_start(change_set=delete, connection=connection)
+    job_start(change_set=delete, connection=connection, typed_count=1)
+    delete = run_to_end(delete)
+    assert delete.rows.get(result=Outcome.DELETE).state == RowState.DONE
+    assert not SandboxUser.objects.filter(user_name="leaver@acme.example.com").exists()

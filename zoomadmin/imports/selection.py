@@ -76,7 +76,7 @@ def changeset_from_selection(
     count = users.count()
     if not count:
         raise PlanRefused("No users are selected.")
-    return changeset_create(
+    change_set = changeset_create(
         account=account,
         connection=connection,
         source=Source.SELECTION,
@@ -85,6 +85,11 @@ def changeset_from_selection(
         title=selection_title(action, count, group),
         columns=["Email"],
     )
+    if action == Action.DELETE and change_set.removals and not change_set.safeguard_required:
+        # Deleting cannot be undone: a bulk delete always asks for the number typed, whatever the share.
+        change_set.safeguard_required = True
+        change_set.save(update_fields=["safeguard_required", "updated"])
+    return change_set
 
 
 def _rows(users: QuerySet[DirectoryUser], action: str, group: DirectoryGroup | None) -> Iterator[RowSpec]:
