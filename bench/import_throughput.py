@@ -47,10 +47,14 @@ from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from statistics import mean
+from typing import TYPE_CHECKING
 
 import httpx2
 import psycopg
 from _support import ROOT, free_port, fresh_postgres, manage
+
+if TYPE_CHECKING:
+    from zoomadmin.accounts.models import ZoomConnection
 
 ACCOUNT = "Import Bench Corp"
 DOMAIN = "importbench.example.com"
@@ -324,7 +328,7 @@ def main() -> None:
     print(json.dumps(result))
 
 
-def dashboard_connection(base: str, credentials: dict[str, str]):  # type: ignore[no-untyped-def]
+def dashboard_connection(base: str, credentials: dict[str, str]) -> ZoomConnection:
     """The account and an admin connection holding an account-credentials token (an hour, unrefreshed)."""
     from django.contrib.auth import get_user_model
     from django.utils import timezone
@@ -355,9 +359,10 @@ def dashboard_connection(base: str, credentials: dict[str, str]):  # type: ignor
     return row
 
 
-def run_job(connection_row, args: argparse.Namespace, processes: dict[str, list[int]]) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def run_job(
+    connection_row: ZoomConnection, args: argparse.Namespace, processes: dict[str, list[int]]
+) -> dict[str, object]:
     from django.conf import settings
-    from django.db.models import Max, Min
 
     from zoomadmin.imports.models import Action, ChangeSet, JobStatus, Outcome, RowState, Source
     from zoomadmin.imports.services import RowSpec, changeset_create, job_start
@@ -417,16 +422,16 @@ def run_job(connection_row, args: argparse.Namespace, processes: dict[str, list[
     outcomes = Counter(rows.values_list("result", flat=True))
     failed = rows.filter(state=RowState.FAILED).count()
     # The steady rate: rows applied between the 10th and the 90th percentile of their finish times.
-    times = sorted(rows.values_list("applied_at", flat=True))
+    times = sorted(at for at in rows.values_list("applied_at", flat=True) if at is not None)
     low, high = times[len(times) // 10], times[len(times) * 9 // 10]
     steady = (len(times) * 8 // 10) / max((high - low).total_seconds(), 1e-6)
-    span = rows.aggregate(first=Min("applied_at"), last=Max("applied_at"))
+    assert change_set.started_at is not None
     in_flight = sorted(sampler.in_flight) or [0]
     # Samples where a 429's penalty held the limiter below the full budget (or blocked it).
     penalised = sum(allowed < limit.per_window for allowed in sampler.allowed) / max(len(sampler.allowed), 1)
     print(
         f"job: {seconds:.1f} s for {args.rows} rows ({args.rows / seconds:.1f} rows/s; steady {steady:.1f} rows/s); "
-        f"first outcome {(span['first'] - change_set.started_at).total_seconds():.2f} s after the start; "
+        f"first outcome {(times[0] - change_set.started_at).total_seconds():.2f} s after the start; "
         f"outcomes {dict(outcomes)}; in flight median {in_flight[len(in_flight) // 2]}, "
         f"max {in_flight[-1]}; load {max(sampler.load or [0]):.1f}; CPU busy {mean(sampler.cpu_busy or [0]):.0%}; "
         f"limiter below budget after a 429 in {penalised:.0%} of samples (mean allowed "
@@ -479,6 +484,7 @@ def duplicates(sandbox_url: str) -> int:
 
 
 def created_in_sandbox(sandbox_url: str) -> int:
+    """Users the job created in the sandbox (its emails start with `bulk`)."""
     with psycopg.connect(sandbox_url) as conn:
         row = conn.execute(
             "SELECT count(*) FROM sandbox_sandboxuser WHERE user_name LIKE %s", [f"bulk%@{DOMAIN}"]
@@ -486,7 +492,7 @@ def created_in_sandbox(sandbox_url: str) -> int:
     return int(row[0]) if row else 0
 
 
-def sequential(connection_row, rows: int) -> float:  # type: ignore[no-untyped-def]
+def sequential(connection_row: ZoomConnection, rows: int) -> float:
     """Rows per second of a plain client creating users one after another (waiting for slots)."""
     from zoomadmin.accounts.clients import zoom_client
     from zoomadmin.zoom.models import user_build

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from django.db import connections
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
 from tests.browser.conftest import (
     browser_context_args,
@@ -150,9 +150,8 @@ def test_upload_a_csv_with_bad_rows_plan_start_watch_and_download(
     account = connection.account
     page.goto(f"/a/{account.zoom_id}/users/")
     page.get_by_role("link", name="Import a CSV").click()
-    page.get_by_label("CSV file").set_input_files(
-        files=[{"name": "new-hires.csv", "mimeType": "text/csv", "buffer": "\r\n".join(lines).encode()}]
-    )
+    upload = FilePayload(name="new-hires.csv", mimeType="text/csv", buffer="\r\n".join(lines).encode())
+    page.get_by_label("CSV file").set_input_files(files=[upload])
     page.get_by_role("button", name="Plan the import").click()
 
     # The plan: totals, estimate, and each bad line with its number and a sentence; nothing sent yet.
