@@ -32,7 +32,6 @@ from zoomadmin.directory.models import DirectoryGroup, DirectoryUser, UserStatus
 from zoomadmin.directory.search import LICENSES, license_filter
 from zoomadmin.directory.services import Freshness, sync_freshness
 from zoomadmin.imports.models import ChangeSet
-from zoomadmin.zoom.plans import plan_normalize
 from zoomadmin.zoom.ratelimit import LabelUsage, RateLimiter, default_limiter
 
 logger = logging.getLogger(__name__)
@@ -40,7 +39,7 @@ logger = logging.getLogger(__name__)
 RECENT_CHANGES = 10
 RECENT_JOBS = 5
 LARGEST_GROUPS = 5
-# User types beyond this many are summed into "Other" (Zoom has three; a sandbox or API may send more).
+# User types beyond this many are summed into one "N other types" bar (Zoom has three; others may appear).
 USER_TYPES_SHOWN = 6
 
 _STATUS_TONES = {UserStatus.ACTIVE: "success", UserStatus.INACTIVE: "neutral", UserStatus.PENDING: "warning"}
@@ -94,9 +93,9 @@ class GroupsSummary:
 
 @dataclass(frozen=True)
 class DailyHeadroom:
-    """Today's (UTC) use of one daily cap, shared by `labels` (Heavy and Resource-intensive share one on paid plans)."""
+    """Today's (UTC) use of one daily cap; its bar is labelled with the labels that share it (Heavy
+    and Resource-intensive share one on paid plans)."""
 
-    labels: list[str]
     cap: int
     used: int
     left: int
@@ -112,7 +111,6 @@ class DailyHeadroom:
 class RateLimits:
     """The account's rate-limit budgets: every label now, the daily caps today, and the labels without one."""
 
-    plan: str
     share_percent: int
     labels: list[LabelUsage]
     daily: list[DailyHeadroom]
@@ -264,7 +262,6 @@ def _rate_limits(account: ZoomAccount, limiter: RateLimiter) -> RateLimits:
         used = first.daily_used or 0
         daily.append(
             DailyHeadroom(
-                labels=[item.label for item in members],
                 cap=cap,
                 used=used,
                 left=max(0, cap - used),
@@ -283,7 +280,6 @@ def _rate_limits(account: ZoomAccount, limiter: RateLimiter) -> RateLimits:
             )
         )
     return RateLimits(
-        plan=plan_normalize(account.plan),
         share_percent=round(100 * limiter.share),
         labels=usage,
         daily=daily,
@@ -304,7 +300,7 @@ def _recent_jobs(account: ZoomAccount) -> QuerySet[ChangeSet]:
     return (
         ChangeSet.objects.filter(account=account)
         .order_by("-created", "-id")
-        .only("id", "account_id", "title", "file_name", "source", "status", "created_by_email", "created", "totals")
+        .only("id", "account_id", "title", "file_name", "status", "created_by_email", "created")
     )
 
 
