@@ -374,24 +374,7 @@ def group_add_members(
         )
     )
     users = [user for user in _member_rows(group, user_ids) if user.zoom_id not in existing]
-    by_id = {user.zoom_id: user for user in users}
-    added = 0
-    with zoom_client(account=account, acting_as=connection) as client:
-        for batch in patch_batches(list(by_id)):
-            emails = [by_id[zoom_id].email for zoom_id in batch]
-            with audit_change(
-                account=account,
-                actor=connection,
-                action=AuditAction.GROUP_ADD_MEMBERS,
-                target_type=AuditTarget.GROUP,
-                target_zoom_id=group.zoom_id,
-                target_label=group.display_name,
-                changes={"members": [None, emails]},
-            ):
-                client.add_group_members(group.zoom_id, batch)
-            mirror.mirror_members_add(group=group, users=[by_id[zoom_id] for zoom_id in batch])
-            added += len(batch)
-    return added
+    return _members_change(account=account, connection=connection, group=group, users=users, remove=False)
 
 
 def group_remove_members(
@@ -399,24 +382,43 @@ def group_remove_members(
 ) -> int:
     """Remove users from a group (batched like `group_add_members`); returns how many were removed."""
     users = _member_rows(group, user_ids)
+    return _members_change(account=account, connection=connection, group=group, users=users, remove=True)
+
+
+def _members_change(
+    *,
+    account: ZoomAccount,
+    connection: ZoomConnection,
+    group: DirectoryGroup,
+    users: Sequence[DirectoryUser],
+    remove: bool,
+) -> int:
+    """Add or remove `users` in PATCHes under Zoom's body limit; each batch audited, then mirrored."""
     by_id = {user.zoom_id: user for user in users}
-    removed = 0
+    done = 0
     with zoom_client(account=account, acting_as=connection) as client:
-        for batch in patch_batches(list(by_id), remove=True):
+        for batch in patch_batches(list(by_id), remove=remove):
             emails = [by_id[zoom_id].email for zoom_id in batch]
             with audit_change(
                 account=account,
                 actor=connection,
-                action=AuditAction.GROUP_REMOVE_MEMBERS,
+                action=AuditAction.GROUP_REMOVE_MEMBERS if remove else AuditAction.GROUP_ADD_MEMBERS,
                 target_type=AuditTarget.GROUP,
                 target_zoom_id=group.zoom_id,
                 target_label=group.display_name,
-                changes={"members": [emails, None]},
+                changes={"members": [emails, None] if remove else [None, emails]},
             ):
-                client.remove_group_members(group.zoom_id, batch)
-            mirror.mirror_members_remove(group=group, users=[by_id[zoom_id] for zoom_id in batch])
-            removed += len(batch)
-    return removed
+                if remove:
+                    client.remove_group_members(group.zoom_id, batch)
+                else:
+                    client.add_group_members(group.zoom_id, batch)
+            members = [by_id[zoom_id] for zoom_id in batch]
+            if remove:
+                mirror.mirror_members_remove(group=group, users=members)
+            else:
+                mirror.mirror_members_add(group=group, users=members)
+            done += len(batch)
+    return done
 
 
 def group_create(*, account: ZoomAccount, connection: ZoomConnection, name: str) -> DirectoryGroup:
