@@ -124,6 +124,15 @@ else:
     DATABASE_URL, _SQLITE_NAME = env_str("DATABASE_URL"), "db.sqlite3"
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # PostgreSQL's default random_page_cost (4.0) prices a page read as a spinning disk's seek; our
+        # tables are cached in RAM or on SSD. At 4.0 the planner scans every user of the account for a
+        # search the trigram index answers from a few thousand candidates (docs/benchmarks.md, users
+        # list search). 1.1 is the usual SSD value; PG_OPTIONS replaces it (e.g. "" behind a pooler
+        # that refuses startup options).
+        _pg_options = env_str("PG_OPTIONS", "-c random_page_cost=1.1")
+        if _pg_options:
+            DATABASES["default"].setdefault("OPTIONS", {})["options"] = _pg_options
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

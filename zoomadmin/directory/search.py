@@ -237,10 +237,11 @@ def users_page(users: QuerySet[DirectoryUser], *, number: str | None, per_page: 
         wanted = 1
     offset = (wanted - 1) * per_page
     rows = list(users.annotate(total_count=Window(Count("pk")))[offset : offset + per_page]) if offset < 10**9 else []
-    if rows:
-        # Paginator's count is a cached property: give it the total the rows brought.
-        paginator.__dict__["count"] = rows[0].total_count
+    if rows or offset == 0:
+        # Paginator's count is a cached property: give it the total the rows brought (none: zero).
+        paginator.__dict__["count"] = rows[0].total_count if rows else 0
         return Page(rows, wanted, paginator)
+    # Past the end: count, then show the last page.
     return paginator.get_page(number)
 
 
