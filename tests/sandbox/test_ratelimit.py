@@ -62,6 +62,21 @@ def test_burst_past_the_limit_is_refused_and_counted_exactly(make_sandbox_accoun
     assert ratelimit.daily_usage(account)["Resource-intensive"] == (10, 30_000)
 
 
+def test_the_window_counts_when_requests_arrived_not_when_they_were_decided(
+    make_sandbox_account: MakeAccount,
+) -> None:
+    # Free plan, Light: 4 per second. Four requests that arrived 1.5 s ago and were decided only now
+    # (a busy server) are out of the window of one arriving now, as at Zoom's edge.
+    account = make_sandbox_account(plan="free", rate_limits_enabled=True)
+    now_us = time.time_ns() // 1000
+    late = [consume(account, LIGHT, endpoint="GET test", arrived_us=now_us - 1_500_000) for _ in range(4)]
+    assert [d.allowed for d in late] == [True] * 4
+    assert consume(account, LIGHT, endpoint="GET test", arrived_us=now_us).allowed
+    # Four more that arrive within the same second as that one: only three fit.
+    same_second = [consume(account, LIGHT, endpoint="GET test", arrived_us=now_us + 1000) for _ in range(4)]
+    assert [d.allowed for d in same_second] == [True, True, True, False]
+
+
 def test_per_second_limit_holds_in_every_sliding_second(make_sandbox_account: MakeAccount) -> None:
     account = make_sandbox_account(plan="free", rate_limits_enabled=True)
     spans: list[tuple[float, float]] = []

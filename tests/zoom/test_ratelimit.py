@@ -269,7 +269,7 @@ def test_heavy_and_resource_intensive_spend_one_daily_cap_on_pro(
     assert take_all(limiter, account_id, "pro", "Light")[0] == 24  # no daily cap on Light
 
 
-def test_penalize_blocks_until_retry_after_then_serves_half(rds: Redis, clock: SteppedClock, account_id: str) -> None:
+def test_penalize_blocks_until_retry_after_then_serves_less(rds: Redis, clock: SteppedClock, account_id: str) -> None:
     limiter = RateLimiter(rds, share=0.8, clock=clock)
     limiter.penalize(account_id=account_id, plan="business", label="Light", retry_after=0.3)
     granted, refusal = take_all(limiter, account_id, "business", "Light")
@@ -277,18 +277,18 @@ def test_penalize_blocks_until_retry_after_then_serves_half(rds: Redis, clock: S
     assert refusal.retry_after == pytest.approx(0.3)
     assert refusal.detail == "slowed down after Zoom answered 429"
     clock.step(0.3)
-    assert take_all(limiter, account_id, "business", "Light")[0] == 32  # 64 halved
+    assert take_all(limiter, account_id, "business", "Light")[0] == 51  # 80 % of 64 (51.2)
 
 
 def test_several_429s_at_once_halve_the_rate_once(rds: Redis, clock: SteppedClock, account_id: str) -> None:
-    limiter = RateLimiter(rds, share=0.8, clock=clock)
+    limiter = RateLimiter(rds, share=0.8, penalty_factor=0.5, clock=clock)
     for _ in range(3):
         limiter.penalize(account_id=account_id, plan="business", label="Medium", retry_after=None)
     assert take_all(limiter, account_id, "business", "Medium")[0] == 24  # 48 halved once
 
 
 def test_a_429_a_window_later_halves_the_rate_again(rds: Redis, clock: SteppedClock, account_id: str) -> None:
-    limiter = RateLimiter(rds, share=0.8, recovery=0.01, clock=clock)
+    limiter = RateLimiter(rds, share=0.8, penalty_factor=0.5, recovery=0.01, clock=clock)
     limiter.penalize(account_id=account_id, plan="business", label="Medium", retry_after=None)
     clock.step(1.05)
     # Recovered 1% of 48 in that window (24.48), then halved: 12.24, so 12 slots.
@@ -297,13 +297,14 @@ def test_a_429_a_window_later_halves_the_rate_again(rds: Redis, clock: SteppedCl
 
 
 def test_penalize_never_goes_below_one_request_per_window(rds: Redis, clock: SteppedClock, account_id: str) -> None:
-    limiter = RateLimiter(rds, share=0.8, clock=clock)
+    limiter = RateLimiter(rds, share=0.8, penalty_factor=0.5, clock=clock)
     limiter.penalize(account_id=account_id, plan="free", label="Heavy", retry_after=None)
     assert take_all(limiter, account_id, "free", "Heavy")[0] == 1
 
 
 def test_rate_recovers_gradually_after_a_429(rds: Redis, clock: SteppedClock, account_id: str) -> None:
-    limiter = RateLimiter(rds, share=0.8, clock=clock)  # default recovery: +10% of the budget per clean window
+    # Default recovery: +10% of the budget per clean window.
+    limiter = RateLimiter(rds, share=0.8, penalty_factor=0.5, clock=clock)
     limiter.penalize(account_id=account_id, plan="business", label="Light", retry_after=None)
     assert take_all(limiter, account_id, "business", "Light")[0] == 32
     clock.step(1.05)  # the whole window (1 s + margin) passes: the first round is forgotten
@@ -311,8 +312,18 @@ def test_rate_recovers_gradually_after_a_429(rds: Redis, clock: SteppedClock, ac
     assert take_all(limiter, account_id, "business", "Light")[0] == 38
 
 
+def test_a_lone_429_costs_the_default_limiter_two_windows(rds: Redis, clock: SteppedClock, account_id: str) -> None:
+    limiter = RateLimiter(rds, share=0.8, clock=clock)  # defaults: 80 % after a 429, +10 % per clean window
+    limiter.penalize(account_id=account_id, plan="business", label="Light", retry_after=None)
+    assert take_all(limiter, account_id, "business", "Light")[0] == 51
+    clock.step(1.05)
+    assert take_all(limiter, account_id, "business", "Light")[0] == 57  # 51.2 + 6.4
+    clock.step(1.05)
+    assert take_all(limiter, account_id, "business", "Light")[0] == 64
+
+
 def test_rate_returns_to_the_full_budget(rds: Redis, clock: SteppedClock, account_id: str) -> None:
-    limiter = RateLimiter(rds, share=0.8, recovery=1.0, clock=clock)
+    limiter = RateLimiter(rds, share=0.8, penalty_factor=0.5, recovery=1.0, clock=clock)
     limiter.penalize(account_id=account_id, plan="pro", label="Light", retry_after=None)
     assert take_all(limiter, account_id, "pro", "Light")[0] == 12
     clock.step(1.05)  # the whole window (1 s + margin) passes: the first round is forgotten

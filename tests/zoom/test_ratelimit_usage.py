@@ -52,7 +52,7 @@ def test_yesterdays_count_is_not_todays(rds: Redis, clock: SteppedClock, account
 
 
 def test_a_429_shows_as_blocked_then_slowed_then_recovered(rds: Redis, clock: SteppedClock, account_id: str) -> None:
-    limiter = RateLimiter(rds, share=0.8, recovery=0.1, clock=clock)
+    limiter = RateLimiter(rds, share=0.8, penalty_factor=0.5, recovery=0.1, clock=clock)
     limiter.penalize(account_id=account_id, plan="business", label="Light", retry_after=2.0)
 
     light = _by_label(limiter.usage(account_id=account_id, plan="business"))["Light"]

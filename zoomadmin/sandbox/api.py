@@ -9,6 +9,7 @@ way Zoom does: SCIM errors with a *numeric* `status`, gateway errors as `{"code"
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import wraps
@@ -95,11 +96,15 @@ def api_view(*, label: str, scopes: tuple[str, ...], scim: bool = True) -> Calla
         @csrf_exempt
         @wraps(handler)
         def view(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+            # Zoom counts a request when it arrives, before it authenticates it.
+            arrived_us = time.time_ns() // 1000
             rate_headers: dict[str, str] = {}
             try:
                 token = auth.authenticate_bearer(request, scopes)
                 account = token.account
-                decision = ratelimit.consume(account, label, endpoint=f"{request.method} {handler.__name__}", scim=scim)
+                decision = ratelimit.consume(
+                    account, label, endpoint=f"{request.method} {handler.__name__}", scim=scim, arrived_us=arrived_us
+                )
                 rate_headers = decision.headers
                 if not decision.allowed:
                     raise ZoomApiError(429, 429, decision.message, headers=rate_headers)

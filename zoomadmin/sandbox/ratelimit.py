@@ -70,13 +70,16 @@ DAILY_CAPS: dict[str, dict[str, tuple[str, int]]] = {
 
 # KEYS: 1 window log, 2 endpoint log (legacy rule), 3 daily counter (a hash {day, used}).
 # ARGV: 1 limit, 2 window in µs, 3 "1" if the legacy rule applies, 4 daily cap (0 = none),
-#       5 a unique member for the logs, 6 the endpoint limit.
+#       5 a unique member for the logs, 6 the endpoint limit, 7 when the request arrived (epoch µs;
+#       '': now). The window log records arrival times, as Zoom counts requests when they reach it;
+#       a log entry later than this one's still counts against it, so the check only gets stricter.
 # Returns {allowed, served in window, daily used, next midnight (epoch s), window ok, daily ok};
 # counts include this request when it is allowed. Refused with window and day ok = the endpoint log.
 _CONSUME_LUA = """
 local t = redis.call('TIME')
 local now_s = tonumber(t[1])
 local now_us = now_s * 1000000 + tonumber(t[2])
+if ARGV[7] ~= '' then now_us = math.min(now_us, tonumber(ARGV[7])) end
 local limit = tonumber(ARGV[1])
 local window_us = tonumber(ARGV[2])
 local legacy = ARGV[3] == '1'
@@ -179,10 +182,14 @@ def retry_after_header(epoch_seconds: int) -> str:
     return datetime.fromtimestamp(epoch_seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def consume(account: SandboxAccount, label: str, *, endpoint: str, scim: bool = True) -> RateDecision:
+def consume(
+    account: SandboxAccount, label: str, *, endpoint: str, scim: bool = True, arrived_us: int | None = None
+) -> RateDecision:
     """Take one request from the account's budget for `label` (and `endpoint`, in legacy SCIM mode).
 
     The legacy per-endpoint second applies only to SCIM endpoints (`scim`), as Zoom's old docs said.
+    `arrived_us` (epoch microseconds) is when the request reached the sandbox: it is the time
+    counted in the per-second window, not the moment a busy server got round to deciding.
 
     Answers whether the request is served, with the `X-RateLimit-*` headers Zoom sends: the type
     (`QPS` or `Daily-limit`) is the limit that refused the request, or for a served one the limit
@@ -207,6 +214,7 @@ def consume(account: SandboxAccount, label: str, *, endpoint: str, scim: bool = 
         daily[1] if daily else 0,
         secrets.token_hex(8),
         LEGACY_ENDPOINT_LIMIT,
+        "" if arrived_us is None else arrived_us,
     ]
     result = _script(_CONSUME_LUA)(keys=keys, args=args)
     allowed, served, used, next_midnight, window_ok, daily_ok = (int(value) for value in result)

@@ -39,7 +39,12 @@ def timestamp(value: datetime) -> str:
 
 def resource_location(*, request: HttpRequest, kind: str, resource_id: str) -> str:
     """The absolute URL of a resource on the host the client called (ids may hold `&`: encode)."""
-    return request.build_absolute_uri(f"/scim2/{kind}/{quote(resource_id, safe='')}")
+    # The root is worked out once per request: a list page names a hundred resources.
+    root = getattr(request, "_scim_root", None)
+    if root is None:
+        root = request.build_absolute_uri("/scim2/")
+        request._scim_root = root
+    return f"{root}{kind}/{quote(resource_id, safe='')}"
 
 
 def _meta(*, request: HttpRequest, kind: str, resource_type: str, obj: SandboxUser | SandboxGroup) -> dict[str, Any]:
@@ -59,8 +64,19 @@ def _shaped(items: list[dict[str, Any]], *, account: SandboxAccount) -> dict[str
     return items[0] if items else None
 
 
-def user_render(*, user: SandboxUser, request: HttpRequest, account: SandboxAccount, full: bool) -> dict[str, Any]:
-    """A user as Zoom answers it: the full profile, or List users' reduced projection."""
+def user_render(
+    *,
+    user: SandboxUser,
+    request: HttpRequest,
+    account: SandboxAccount,
+    full: bool,
+    groups: list[tuple[str, str]] | None = None,
+) -> dict[str, Any]:
+    """A user as Zoom answers it: the full profile, or List users' reduced projection.
+
+    `groups`: the user's groups as (Zoom id, name) in group order, when the caller read them
+    already (a list page reads a page's memberships in one query); else `user.sandbox_groups`.
+    """
     body: dict[str, Any] = {
         "schemas": list(FULL_USER_SCHEMAS if full else LIST_USER_SCHEMAS),
         "id": user.zoom_id,
@@ -80,14 +96,13 @@ def user_render(*, user: SandboxUser, request: HttpRequest, account: SandboxAcco
         if user.phone_numbers:
             body["phoneNumbers"] = user.phone_numbers
     roles = _shaped([{"value": user.role, "display": user.role, "primary": True}], account=account)
-    groups = _shaped(
-        [{"value": group.zoom_id, "display": group.display_name} for group in user.sandbox_groups.all()],
-        account=account,
-    )
+    if groups is None:
+        groups = [(group.zoom_id, group.display_name) for group in user.sandbox_groups.all()]
+    shaped_groups = _shaped([{"value": value, "display": display} for value, display in groups], account=account)
     if roles is not None:
         body["roles"] = roles
-    if groups is not None:
-        body["groups"] = groups
+    if shaped_groups is not None:
+        body["groups"] = shaped_groups
     enterprise: dict[str, Any] = {"department": user.department, "employeeNumber": user.employee_number}
     if full:
         enterprise.update(organization=user.organization, costCenter=user.cost_center, manager=user.manager)

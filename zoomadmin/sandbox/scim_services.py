@@ -53,6 +53,20 @@ def user_groups_prefetch() -> Prefetch[Any]:
     )
 
 
+def user_groups_of(users: list[SandboxUser]) -> dict[int, list[tuple[str, str]]]:
+    """Each user's groups as (Zoom id, name), in the order of `user_groups_prefetch`: one query."""
+    through = SandboxGroup.members.through
+    rows = (
+        through.objects.filter(sandboxuser_id__in=[user.pk for user in users])
+        .order_by("sandboxgroup_id")
+        .values_list("sandboxuser_id", "sandboxgroup__zoom_id", "sandboxgroup__display_name")
+    )
+    groups: dict[int, list[tuple[str, str]]] = {}
+    for user_id, zoom_id, display_name in rows:
+        groups.setdefault(user_id, []).append((zoom_id, display_name))
+    return groups
+
+
 def user_lookup(*, account: SandboxAccount, user_id: str) -> SandboxUser:
     """The account's user with Zoom id `user_id`; 404 for unknown ids and other accounts' users."""
     user = SandboxUser.objects.filter(account=account, zoom_id=user_id).first()

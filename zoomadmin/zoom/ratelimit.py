@@ -18,8 +18,10 @@ How, and why this way:
 - **Daily caps** counted per UTC day in the same script; when spent, `RateLimited.retry_after` is the
   time until 00:00 UTC.
 - **429 feedback**: `penalize` (called when Zoom answers 429 anyway, e.g. because another app on the
-  account is busy) halves the bucket's rate, blocks it until Zoom's `Retry-After`, then lets the rate
-  grow back by `recovery` of the budget per clean window. The state is in Redis, so every process
+  account is busy) cuts the bucket's rate by `penalty_factor` (to 80 %; again in each later window
+  that sees a 429), blocks it until Zoom's `Retry-After`, then lets the rate grow back by
+  `recovery` of the budget per clean window. Not by half: at a 100 % share most 429s are lone ones
+  from arrival jitter (docs/rate-limits.md). The state is in Redis, so every process
   slows down together.
 
 Keys are `zoomadmin:rl:{<account id>}:…` (the braces keep one account's keys in one cluster slot) and
@@ -241,7 +243,7 @@ class RateLimiter:
         *,
         share: float | None = None,
         margin: float = 0.05,
-        penalty_factor: float = 0.5,
+        penalty_factor: float = 0.8,
         recovery: float = 0.1,
         clock: Clock | None = None,
     ) -> None:
@@ -352,7 +354,7 @@ class RateLimiter:
             rate, since, until = penalty
             if rate is not None:
                 blocked_for = max(0, int(until) - now) / _US
-                # As _ACQUIRE_LUA: the halved rate grows back by `recovery` of the budget per window.
+                # As _ACQUIRE_LUA: the reduced rate grows back by `recovery` of the budget per window.
                 regained = float(rate) + self.recovery * budget.per_window * max(0, now - int(since)) / window
                 if regained < budget.per_window:
                     allowed = max(1, math.floor(regained + 1e-9))
