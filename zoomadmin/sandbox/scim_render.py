@@ -37,13 +37,15 @@ def timestamp(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_ROOT_KEY = "zoomadmin.sandbox.scim_root"
+
+
 def resource_location(*, request: HttpRequest, kind: str, resource_id: str) -> str:
     """The absolute URL of a resource on the host the client called (ids may hold `&`: encode)."""
     # The root is worked out once per request: a list page names a hundred resources.
-    root = getattr(request, "_scim_root", None)
+    root = request.META.get(_ROOT_KEY)
     if root is None:
-        root = request.build_absolute_uri("/scim2/")
-        request._scim_root = root
+        root = request.META[_ROOT_KEY] = request.build_absolute_uri("/scim2/")
     return f"{root}{kind}/{quote(resource_id, safe='')}"
 
 
