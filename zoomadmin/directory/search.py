@@ -236,11 +236,17 @@ def users_page(users: QuerySet[DirectoryUser], *, number: str | None, per_page: 
     except (TypeError, ValueError):
         wanted = 1
     offset = (wanted - 1) * per_page
-    rows = list(users.annotate(total_count=Window(Count("pk")))[offset : offset + per_page]) if offset < 10**9 else []
-    if rows or offset == 0:
+    # Two steps: the ids of the page with the total (narrow rows, so even tens of thousands of
+    # candidates are counted and sorted in memory), then those rows by primary key.
+    counted = users.annotate(total_count=Window(Count("pk"))).values_list("pk", "total_count")
+    found = list(counted[offset : offset + per_page]) if offset < 10**9 else []
+    if found or offset == 0:
         # Paginator's count is a cached property: give it the total the rows brought (none: zero).
-        paginator.__dict__["count"] = rows[0].total_count if rows else 0
-        return Page(rows, wanted, paginator)
+        paginator.__dict__["count"] = found[0][1] if found else 0
+        by_pk = users.model._default_manager.filter(pk__in=[pk for pk, _ in found])
+        by_pk.query.deferred_loading = users.query.deferred_loading
+        loaded = {row.pk: row for row in by_pk}
+        return Page([loaded[pk] for pk, _ in found if pk in loaded], wanted, paginator)
     # Past the end: count, then show the last page.
     return paginator.get_page(number)
 
