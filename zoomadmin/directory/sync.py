@@ -351,15 +351,20 @@ class _Pass:
         self._progress(force=True)
 
         self.concurrency = self._concurrency(latency)
-        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="sync") as pool:
+        # Get group calls (Light) have threads of their own, so they run beside the list pages
+        # (Medium) instead of queueing behind hundreds of them: each label's budget is spent at once.
+        with (
+            ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="sync") as pool,
+            ThreadPoolExecutor(max_workers=max(2, self.concurrency // 2), thread_name_prefix="sync-get") as gets,
+        ):
             pending: dict[Future[Any], str] = {}
-            for start in user_starts:
-                pending[pool.submit(self._users_page, start)] = "users"
             for start in group_starts:
                 pending[pool.submit(self._groups_page, start)] = "groups"
+            for start in user_starts:
+                pending[pool.submit(self._users_page, start)] = "users"
             group_pages_left = len(group_starts)
             if group_pages_left == 0:
-                self._submit_group_gets(pool, pending)
+                self._submit_group_gets(gets, pending)
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
@@ -371,7 +376,7 @@ class _Pass:
                         self._take_groups(result)
                         group_pages_left -= 1
                         if group_pages_left == 0:
-                            self._submit_group_gets(pool, pending)
+                            self._submit_group_gets(gets, pending)
                     else:
                         zoom_id, members = result
                         self.groups.members[zoom_id] = members
@@ -397,10 +402,15 @@ class _Pass:
         )
 
     def _concurrency(self, latency: float) -> int:
-        """Requests in flight: enough to keep the Medium budget busy at the observed latency."""
+        """Requests in flight: enough to keep the Medium budget busy at the observed latency.
+
+        The first two requests are answered before the pass loads anyone; answers slow down once
+        dozens of pages are in flight (Zoom's side and our parsing), so three times what the first
+        latency asks for. A thread with no work waits on the limiter, which costs nothing.
+        """
         budget = plan_budget(plan=self.account.plan, label=MEDIUM, share=settings.ZOOM_RATE_LIMIT_SHARE)
         per_second = budget.per_window / budget.window
-        wanted = math.ceil(per_second * max(latency, 0.01) * 1.5) + 2
+        wanted = math.ceil(per_second * max(latency, 0.01) * 3) + 4
         return max(2, min(settings.DIRECTORY_SYNC_CONCURRENCY, wanted))
 
     def _submit_group_gets(self, pool: ThreadPoolExecutor, pending: dict[Future[Any], str]) -> None:
@@ -739,9 +749,10 @@ def bulk_upsert(
     """Insert `rows` (field name → value; missing fields take their default), updating
     `update_fields` of rows that already exist (none: leave them alone).
 
-    On PostgreSQL one `INSERT … SELECT FROM unnest(<one array per column>) ON CONFLICT` statement
-    per batch: a first sync writes tens of thousands of rows, and building a model instance per
-    row (bulk_create) cost more than the rate limit leaves per row. Elsewhere, bulk_create.
+    On PostgreSQL the batch is streamed with COPY into a temporary table, then upserted with one
+    `INSERT … SELECT … ON CONFLICT`: a first sync writes tens of thousands of rows, and building a
+    model instance per row (bulk_create) cost more than the rate limit leaves per row. Elsewhere,
+    bulk_create.
     """
     if not rows:
         return
@@ -762,37 +773,47 @@ def bulk_upsert(
         else:
             model._default_manager.bulk_create(instances, batch_size=BATCH_SIZE, ignore_conflicts=True)
         return
-    columns: list[str] = []
-    selects: list[str] = []
-    casts: list[str] = []
-    arrays: list[list[Any]] = []
-    for index, column_field in enumerate(fields):
-        default = column_field.get_default()
-        values = [row.get(column_field.attname, default) for row in rows]
-        columns.append(connection.ops.quote_name(column_names[column_field.name]))
-        if isinstance(column_field, models.JSONField):
-            # Sent as text and cast per row: an array of jsonb parameters is not adapted directly.
-            arrays.append([json.dumps(value) for value in values])
-            selects.append(f"c{index}::jsonb")
-            casts.append("text")
-        else:
-            arrays.append([column_field.get_db_prep_save(value, connection) for value in values])
-            selects.append(f"c{index}")
-            casts.append(column_field.db_type(connection) or "text")
-    aliases = ", ".join(f"c{index}" for index in range(len(fields)))
-    unnest = ", ".join(f"%s::{cast}[]" for cast in casts)
+    # COPY into a temporary table, then one INSERT … SELECT … ON CONFLICT from it. Measured on
+    # 50,000 users (docs/benchmarks.md, directory sync): sending the rows as one array parameter per
+    # column cost 90 µs a row, most of it building and parsing the arrays' text (the raw payloads'
+    # quotes escaped twice); COPY streams them as rows.
+    columns = [connection.ops.quote_name(column_names[column_field.name]) for column_field in fields]
+    adapted = [
+        (index, column_field)
+        for index, column_field in enumerate(fields)
+        if not isinstance(column_field, models.JSONField)
+        and column_field.get_internal_type() in ("DateTimeField", "UUIDField", "DecimalField")
+    ]
+    json_columns = [index for index, column_field in enumerate(fields) if isinstance(column_field, models.JSONField)]
+    defaults = [(column_field.attname, column_field.get_default()) for column_field in fields]
+
+    def values_of(row: dict[str, Any]) -> list[Any]:
+        values = [row.get(attname, default) for attname, default in defaults]
+        for index in json_columns:
+            values[index] = json.dumps(values[index])
+        for index, column_field in adapted:
+            values[index] = column_field.get_db_prep_save(values[index], connection)
+        return values
+
     conflict = ", ".join(connection.ops.quote_name(column_names[name]) for name in unique_fields)
     if update_fields:
         quoted = [connection.ops.quote_name(column_names[name]) for name in update_fields]
         action = "DO UPDATE SET " + ", ".join(f"{column} = EXCLUDED.{column}" for column in quoted)
     else:
         action = "DO NOTHING"
-    # Only names from the model's metadata go into the text; every value is a parameter.
+    # Only names from the model's metadata go into the text; every value travels through COPY.
     table = connection.ops.quote_name(model._meta.db_table)
-    sql = (
-        f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
-        f"SELECT {', '.join(selects)} FROM unnest({unnest}) AS t({aliases}) "
-        f"ON CONFLICT ({conflict}) {action}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, arrays)
+    staging = connection.ops.quote_name(f"zoomadmin_upsert_{model._meta.db_table}")
+    column_list = ", ".join(columns)
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS "  # noqa: S608
+            f"SELECT {column_list} FROM {table} WITH NO DATA"
+        )
+        with cursor.cursor.copy(f"COPY {staging} ({column_list}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(values_of(row))
+        cursor.execute(
+            f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM {staging} "  # noqa: S608
+            f"ON CONFLICT ({conflict}) {action}"
+        )

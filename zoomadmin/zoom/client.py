@@ -345,11 +345,14 @@ class ZoomClient:
         json: dict[str, Any] | None,
         headers: dict[str, str] | None,
     ) -> httpx2.Response:
+        request_headers = {"Authorization": f"Bearer {token}", **(headers or {})}
+        # Built before the slot is taken, so the request leaves as soon as it has one: the time
+        # between our grant and Zoom's count is what the limiter's margin must cover.
+        request = self._http.build_request(method, path, params=params, json=json, headers=request_headers)
         # Every request, retries included, takes a slot: nothing bypasses the limiter.
         self._limiter.acquire(account_id=self.account_id, plan=self.plan, label=label, wait=self._wait_for_slot)
-        request_headers = {"Authorization": f"Bearer {token}", **(headers or {})}
         try:
-            return self._http.request(method, path, params=params, json=json, headers=request_headers)
+            return self._http.send(request)
         except (httpx2.TransportError, httpx2.DecodingError) as exc:
             raise _failure(method, path, exc) from None
 
