@@ -71,7 +71,9 @@ class DirectoryUser(models.Model):
     enrichment (or a detail page's live read) has fetched the full profile (`enriched_at` set).
     """
 
-    account = models.ForeignKey(ZoomAccount, on_delete=models.CASCADE, related_name="directory_users")
+    # No index of its own: every index of this table starts with the account (migrations 0002-0004),
+    # and each one more costs a first sync of 50,000 users a share of its writes.
+    account = models.ForeignKey(ZoomAccount, on_delete=models.CASCADE, related_name="directory_users", db_index=False)
     zoom_id = models.CharField(max_length=64)
     # Zoom's `userName` (the sign-in email) as Zoom spells it, and a lowercased copy for lookups.
     user_name = models.CharField(max_length=254)
@@ -184,9 +186,15 @@ class DirectoryMembership(models.Model):
     """A user's membership of a group (learned from Get group's `members`, or from the users'
     `groups` attribute where the server lists all of them: see sync.py)."""
 
-    account = models.ForeignKey(ZoomAccount, on_delete=models.CASCADE, related_name="directory_memberships")
-    group = models.ForeignKey(DirectoryGroup, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(DirectoryUser, on_delete=models.CASCADE, related_name="memberships")
+    # A first sync writes a row per membership (173,000 for 50,000 users), so no index or check is
+    # here twice: the unique (group, user) and the (user, group) indexes serve lookups by group and
+    # by user, and the account is the group's and the user's (both checked by the database), so it
+    # is not checked again (Django still deletes memberships with their account).
+    account = models.ForeignKey(
+        ZoomAccount, on_delete=models.CASCADE, related_name="directory_memberships", db_constraint=False
+    )
+    group = models.ForeignKey(DirectoryGroup, on_delete=models.CASCADE, related_name="memberships", db_index=False)
+    user = models.ForeignKey(DirectoryUser, on_delete=models.CASCADE, related_name="memberships", db_index=False)
 
     class Meta:
         constraints: ClassVar = [

@@ -46,7 +46,7 @@ from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, connections, models, router, transaction
-from django.db.models import Max
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from zoomadmin.accounts.clients import zoom_client
@@ -80,6 +80,8 @@ logger = logging.getLogger(__name__)
 PAGE_SIZE = 100
 # Rows per bulk upsert.
 BATCH_SIZE = 1000
+# Memberships gathered before they are written during a pass.
+MEMBERSHIP_BATCH = 5000
 # Unseen mirror rows checked one by one with Zoom before removal, at most.
 VERIFY_MAX = 200
 # Transient failures of one page are retried this many times inside the pass before it fails.
@@ -289,6 +291,20 @@ class _Pass:
                 "zoom_id", "pk", "payload_hash", "status"
             )
         }
+        # Memberships are written while the pass runs, as soon as a group's Get answer and its
+        # members' rows are both in (a first sync of 50,000 users has 173,000 of them: written at the
+        # end, they doubled its duration). Removals and member counts wait for the end, as rows do.
+        self.user_pks = {zoom_id: existing.pk for zoom_id, existing in self.existing.items()}
+        self.group_pks: dict[str, int] | None = None
+        self.memberships_before = {
+            (group_pk, user_pk): pk
+            for pk, group_pk, user_pk in DirectoryMembership.objects.filter(account=self.account).values_list(
+                "pk", "group_id", "user_id"
+            )
+        }
+        self.memberships_early: set[tuple[int, int]] = set()
+        self.members_waiting: dict[str, list[int]] = {}
+        self.members_ready: list[tuple[int, int]] = []
         self.seen: set[str] = set()
         self.user_totals: list[int] = []
         self.user_groups: dict[str, tuple[str, ...]] = {}
@@ -364,7 +380,7 @@ class _Pass:
                 pending[pool.submit(self._users_page, start)] = "users"
             group_pages_left = len(group_starts)
             if group_pages_left == 0:
-                self._submit_group_gets(gets, pending)
+                self._groups_listed_all(gets, pending)
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
@@ -376,16 +392,18 @@ class _Pass:
                         self._take_groups(result)
                         group_pages_left -= 1
                         if group_pages_left == 0:
-                            self._submit_group_gets(gets, pending)
+                            self._groups_listed_all(gets, pending)
                     else:
                         zoom_id, members = result
                         self.groups.members[zoom_id] = members
+                        self._members_known(zoom_id, members)
                     self.run.pages_done += 1
                 self._progress()
             self._flush()
             # Offset paging ends early when Zoom added users during the pass: fetch what the last
             # pages say is there (rarely more than one extra page).
             self._fetch_tail()
+            self._memberships_write(at_least=1)
             fetched = time.monotonic()
             verified_users, verified_groups = self._verify_removals(pool)
         verified = time.monotonic()
@@ -412,6 +430,11 @@ class _Pass:
         per_second = budget.per_window / budget.window
         wanted = math.ceil(per_second * max(latency, 0.01) * 3) + 4
         return max(2, min(settings.DIRECTORY_SYNC_CONCURRENCY, wanted))
+
+    def _groups_listed_all(self, pool: ThreadPoolExecutor, pending: dict[Future[Any], str]) -> None:
+        """Every group page is in: store the groups (so memberships can name them), ask for members."""
+        self.group_pks = {zoom_id: group.pk for zoom_id, group in self._store_groups(set()).items()}
+        self._submit_group_gets(pool, pending)
 
     def _submit_group_gets(self, pool: ThreadPoolExecutor, pending: dict[Future[Any], str]) -> None:
         if self.groups_listed:
@@ -490,7 +513,49 @@ class _Pass:
         if not self.batch:
             return
         bulk_upsert(DirectoryUser, self.batch, unique_fields=("account", "zoom_id"), update_fields=USER_UPSERT_FIELDS)
+        created = [row["zoom_id"] for row in self.batch if row["zoom_id"] not in self.user_pks]
         self.batch = []
+        if created:
+            new_pks = DirectoryUser.objects.filter(account=self.account, zoom_id__in=created).values_list(
+                "zoom_id", "pk"
+            )
+            for zoom_id, pk in new_pks:
+                self.user_pks[zoom_id] = pk
+                for group_pk in self.members_waiting.pop(zoom_id, ()):
+                    self._membership_ready(group_pk, pk)
+        self._memberships_write()
+
+    # -- memberships while the pass runs (calling thread) -----------------------------------
+
+    def _members_known(self, group_zoom_id: str, members: tuple[str, ...] | None) -> None:
+        """A Get group answer listed the group's members: each (group, member) pair is wanted."""
+        group_pk = None if self.group_pks is None else self.group_pks.get(group_zoom_id)
+        if members is None or group_pk is None:
+            return
+        for member in members:
+            user_pk = self.user_pks.get(member)
+            if user_pk is None:
+                self.members_waiting.setdefault(member, []).append(group_pk)  # its page has not come yet
+            else:
+                self._membership_ready(group_pk, user_pk)
+        self._memberships_write()
+
+    def _membership_ready(self, group_pk: int, user_pk: int) -> None:
+        pair = (group_pk, user_pk)
+        if pair not in self.memberships_before and pair not in self.memberships_early:
+            self.memberships_early.add(pair)
+            self.members_ready.append(pair)
+
+    def _memberships_write(self, *, at_least: int = MEMBERSHIP_BATCH) -> None:
+        if not self.members_ready or len(self.members_ready) < at_least:
+            return
+        bulk_upsert(
+            DirectoryMembership,
+            [{"account_id": self.account.pk, "group_id": g, "user_id": u} for g, u in self.members_ready],
+            unique_fields=("group", "user"),
+            update_fields=(),
+        )
+        self.members_ready = []
 
     def _take_groups(self, page: Page[GroupRow]) -> None:
         if page.total_results is not None:
@@ -636,18 +701,14 @@ class _Pass:
                 group = groups.get(group_id)
                 if group is not None and group.pk not in listed_groups:
                     wanted.add((group.pk, user_pk))
-        existing = {
-            (group_pk, user_pk): pk
-            for pk, group_pk, user_pk in DirectoryMembership.objects.filter(account=self.account).values_list(
-                "pk", "group_id", "user_id"
-            )
-        }
+        # What was there before the pass; the pairs written during it are all wanted (Get group's lists).
+        existing = self.memberships_before
         stale = [
             pk
             for (group_pk, user_pk), pk in existing.items()
             if (group_pk, user_pk) not in wanted and (group_pk in listed_groups or user_pk in seen_pks)
         ]
-        added = [pair for pair in wanted if pair not in existing]
+        added = [pair for pair in wanted if pair not in existing and pair not in self.memberships_early]
         if stale:
             self.run.memberships_removed = DirectoryMembership.objects.filter(pk__in=stale).delete()[0]
         if added:
@@ -657,16 +718,18 @@ class _Pass:
                 unique_fields=("group", "user"),
                 update_fields=(),
             )
-            self.run.memberships_added = len(added)
-        if stale or added:
-            removed = set(stale)
+        self.run.memberships_added = len(added) + len(self.memberships_early)
+        if stale or added or self.memberships_early:
+            # Counted by the database: the rows written during the pass, and any an admin added meanwhile.
             counts = dict.fromkeys((group.pk for group in groups.values()), 0)
-            for (group_pk, _user_pk), pk in existing.items():
-                if pk not in removed and group_pk in counts:
-                    counts[group_pk] += 1
-            for group_pk, _user_pk in added:
-                if group_pk in counts:
-                    counts[group_pk] += 1
+            counted = (
+                DirectoryMembership.objects.filter(group_id__in=list(counts))
+                .values_list("group_id")
+                .annotate(members=Count("pk"))
+                .order_by()
+            )
+            for group_pk, members in counted:
+                counts[group_pk] = members
             changed = [group for group in groups.values() if group.member_count != counts[group.pk]]
             for group in changed:
                 group.member_count = counts[group.pk]
