@@ -66,6 +66,28 @@ def _shaped(items: list[dict[str, Any]], *, account: SandboxAccount) -> dict[str
     return items[0] if items else None
 
 
+# The model columns List users' reduced projection reads (`user_render(full=False)`): a list page
+# loads only these (the license block and phone numbers are JSON decoded for nothing otherwise).
+LIST_USER_COLUMNS = (
+    "id",
+    "zoom_id",
+    "created",
+    "last_modified",
+    "version",
+    "user_name",
+    "given_name",
+    "family_name",
+    "display_name",
+    "status",
+    "user_type",
+    "role",
+    "department",
+    "employee_number",
+    "login_work_email",
+    "login_sso",
+)
+
+
 def user_render(
     *,
     user: SandboxUser,
@@ -116,9 +138,10 @@ def user_render(
 
 
 def group_render(
-    *, group: SandboxGroup, request: HttpRequest, members: list[SandboxUser] | None = None
+    *, group: SandboxGroup, request: HttpRequest, members: list[tuple[str, str]] | None = None
 ) -> dict[str, Any]:
-    """A group as Zoom answers it; `members` only when given (Get a group, if the account says so)."""
+    """A group as Zoom answers it; `members` (Zoom id, userName) only when given (Get a group, if the
+    account says so)."""
     body: dict[str, Any] = {
         "schemas": list(GROUP_SCHEMAS),
         "id": group.zoom_id,
@@ -127,7 +150,7 @@ def group_render(
         ZOOM_GROUP: {"emailAlias": group.email_alias},
     }
     if members is not None:
-        body["members"] = [{"value": user.zoom_id, "display": user.user_name} for user in members]
+        body["members"] = [{"value": zoom_id, "display": user_name} for zoom_id, user_name in members]
     return body
 
 
