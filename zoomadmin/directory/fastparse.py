@@ -114,10 +114,19 @@ class GroupRow:
     member_ids: tuple[str, ...] | None
 
 
+def canonical_json(item: dict[str, Any]) -> str:
+    """A payload as JSON text with sorted keys: the same text whatever order Zoom sent the keys in."""
+    return json.dumps(item, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def text_hash(text: str) -> str:
+    """The digest of a payload's `canonical_json` text."""
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
 def payload_hash(item: dict[str, Any]) -> str:
     """A digest of a payload, stable across key order: equal hashes mean Zoom said the same thing."""
-    text = json.dumps(item, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+    return text_hash(canonical_json(item))
 
 
 def _str(value: Any, what: str) -> str:
@@ -285,11 +294,13 @@ def group_row(item: Any) -> GroupRow:
 
 @dataclass(frozen=True, slots=True)
 class Item[R]:
-    """One item of a list page: the row, the payload's hash and the payload itself."""
+    """One item of a list page: the row, the payload's hash, the payload itself and its canonical
+    JSON text (what the mirror stores, so a page's payloads are serialized once)."""
 
     row: R
     hash: str
     raw: dict[str, Any]
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,13 +328,18 @@ def _page_resources(data: Any) -> tuple[int | None, list[Any]]:
 def users_page(data: Any) -> Page[UserRow]:
     """Read a List users page: every item as a `UserRow` with its payload hash."""
     total, resources = _page_resources(data)
-    return Page(total, [Item(user_row(item), payload_hash(item), item) for item in resources])
+    return Page(total, [_item(user_row(item), item) for item in resources])
 
 
 def groups_page(data: Any) -> Page[GroupRow]:
     """Read a List groups page: every item as a `GroupRow` with its payload hash."""
     total, resources = _page_resources(data)
-    return Page(total, [Item(group_row(item), payload_hash(item), item) for item in resources])
+    return Page(total, [_item(group_row(item), item) for item in resources])
+
+
+def _item[R](row: R, item: dict[str, Any]) -> Item[R]:
+    text = canonical_json(item)
+    return Item(row, text_hash(text), item, text)
 
 
 def user_row_from_model(user: ZoomUser, *, full: bool | None = None) -> UserRow:

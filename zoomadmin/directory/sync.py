@@ -472,11 +472,11 @@ class _Pass:
                 self.run.users_created += 1
             else:
                 self.run.users_updated += 1
-            self.batch.append(self._user(row, item.hash, item.raw, old))
+            self.batch.append(self._user(row, item.hash, JsonText(item.text), old))
         if len(self.batch) >= BATCH_SIZE:
             self._flush()
 
-    def _user(self, row: UserRow, digest: str, raw: dict[str, Any], old: _Existing | None) -> dict[str, Any]:
+    def _user(self, row: UserRow, digest: str, raw: JsonText, old: _Existing | None) -> dict[str, Any]:
         # SCIM says only active or not; a user enrichment found pending stays pending while inactive.
         if row.active:
             status = UserStatus.ACTIVE
@@ -802,6 +802,10 @@ def sync_freshness(*, account: ZoomAccount) -> Freshness:
     )
 
 
+class JsonText(str):
+    """A JSON value already serialized (a payload's canonical text): `bulk_upsert` stores it as it is."""
+
+
 def bulk_upsert(
     model: type[models.Model],
     rows: list[dict[str, Any]],
@@ -824,6 +828,10 @@ def bulk_upsert(
     # Concrete fields always have a column; the stubs allow None for the others.
     column_names = {column_field.name: str(column_field.column) for column_field in fields}
     if connection.vendor != "postgresql":
+        rows = [
+            {name: json.loads(value) if isinstance(value, JsonText) else value for name, value in row.items()}
+            for row in rows
+        ]
         instances = [model(**{**{f.attname: f.get_default() for f in fields}, **row}) for row in rows]
         if update_fields:
             model._default_manager.bulk_create(
@@ -841,21 +849,22 @@ def bulk_upsert(
     # column cost 90 µs a row, most of it building and parsing the arrays' text (the raw payloads'
     # quotes escaped twice); COPY streams them as rows.
     columns = [connection.ops.quote_name(column_names[column_field.name]) for column_field in fields]
-    adapted = [
-        (index, column_field)
-        for index, column_field in enumerate(fields)
-        if not isinstance(column_field, models.JSONField)
-        and column_field.get_internal_type() in ("DateTimeField", "UUIDField", "DecimalField")
-    ]
+    # psycopg writes str, int, bool and aware datetimes itself; JSON goes as text (a `JsonText` is
+    # text already); anything else takes its field's adaptation.
+    passed = (str, int, bool, datetime, type(None))
     json_columns = [index for index, column_field in enumerate(fields) if isinstance(column_field, models.JSONField)]
+    other_columns = [index for index in range(len(fields)) if index not in json_columns]
     defaults = [(column_field.attname, column_field.get_default()) for column_field in fields]
 
     def values_of(row: dict[str, Any]) -> list[Any]:
         values = [row.get(attname, default) for attname, default in defaults]
         for index in json_columns:
-            values[index] = json.dumps(values[index])
-        for index, column_field in adapted:
-            values[index] = column_field.get_db_prep_save(values[index], connection)
+            value = values[index]
+            values[index] = value if isinstance(value, JsonText) else json.dumps(value)
+        for index in other_columns:
+            value = values[index]
+            if not isinstance(value, passed) or (isinstance(value, datetime) and timezone.is_naive(value)):
+                values[index] = fields[index].get_db_prep_save(value, connection)
         return values
 
     conflict = ", ".join(connection.ops.quote_name(column_names[name]) for name in unique_fields)
