@@ -11,7 +11,8 @@ show its `.message`: nothing is half-changed.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
@@ -19,15 +20,53 @@ from django.db.models import Prefetch, QuerySet
 from zoomadmin.accounts.clients import zoom_client
 from zoomadmin.accounts.models import ZoomAccount, ZoomConnection
 from zoomadmin.audit.models import AuditAction, AuditTarget
-from zoomadmin.audit.services import audit_change, csv_cell
+from zoomadmin.audit.services import AuditChange, audit_change, csv_cell
 from zoomadmin.directory import services as mirror
 from zoomadmin.directory.models import DirectoryGroup, DirectoryMembership, DirectoryUser, UserRole, UserStatus
 from zoomadmin.directory.search import LICENSES, search_words, users_matching
 from zoomadmin.imports.engine import USER_FIELDS, user_payload_build, user_values, values_diff
 from zoomadmin.zoom import filters
-from zoomadmin.zoom.client import PATCH_OP_SCHEMA
+from zoomadmin.zoom.client import PATCH_OP_SCHEMA, ZoomClient
 from zoomadmin.zoom.errors import Conflict, Invalid, NotFound, ZoomError
 from zoomadmin.zoom.models import user_build
+
+# ---------------------------------------------------------------------------------------------
+# One audited change: the client and the audit block, opened together
+
+
+@contextmanager
+def _audited_call(
+    *,
+    account: ZoomAccount,
+    connection: ZoomConnection,
+    action: AuditAction,
+    target_type: AuditTarget,
+    target_zoom_id: str = "",
+    target_label: str,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+) -> Iterator[tuple[ZoomClient, AuditChange]]:
+    """One audited change in Zoom as `connection`: yields the client and the `audit_change` record.
+
+    The client is made before the audit block opens, so a connection that cannot be used
+    (`NoUsableConnection`) fails without an event; anything the block raises is recorded by
+    `audit_change` and reaches the caller unchanged. The event is written before the client closes.
+    """
+    with (
+        zoom_client(account=account, acting_as=connection) as client,
+        audit_change(
+            account=account,
+            actor=connection,
+            action=action,
+            target_type=target_type,
+            target_zoom_id=target_zoom_id,
+            target_label=target_label,
+            before=before,
+            after=after,
+        ) as change,
+    ):
+        yield client, change
+
 
 # ---------------------------------------------------------------------------------------------
 # What Zoom refuses, said before the admin tries
@@ -159,19 +198,16 @@ def user_set_active(
     *, account: ZoomAccount, connection: ZoomConnection, user: DirectoryUser, active: bool
 ) -> DirectoryUser:
     """Reactivate (`active=True`) or deactivate a user; Zoom's refusal (Owner, Admin, pending) propagates."""
-    with (
-        zoom_client(account=account, acting_as=connection) as client,
-        audit_change(
-            account=account,
-            actor=connection,
-            action=AuditAction.USER_REACTIVATE if active else AuditAction.USER_DEACTIVATE,
-            target_type=AuditTarget.USER,
-            target_zoom_id=user.zoom_id,
-            target_label=user.email,
-            before={"active": user.active},
-            after={"active": active},
-        ) as change,
-    ):
+    with _audited_call(
+        account=account,
+        connection=connection,
+        action=AuditAction.USER_REACTIVATE if active else AuditAction.USER_DEACTIVATE,
+        target_type=AuditTarget.USER,
+        target_zoom_id=user.zoom_id,
+        target_label=user.email,
+        before={"active": user.active},
+        after={"active": active},
+    ) as (client, change):
         answer = client.set_user_active(user.zoom_id, active)
         change.after({"active": bool(answer.active)})
     return mirror.mirror_user_apply(account=account, user=answer, full=True)
@@ -181,19 +217,16 @@ def user_delete(*, account: ZoomAccount, connection: ZoomConnection, user: Direc
     """Delete a user from Zoom, then from the mirror. If Zoom has no such user any more, the row goes too."""
     before = {"email": user.email, "name": user.display_name, "department": user.department, "title": user.title}
     try:
-        with (
-            zoom_client(account=account, acting_as=connection) as client,
-            audit_change(
-                account=account,
-                actor=connection,
-                action=AuditAction.USER_DELETE,
-                target_type=AuditTarget.USER,
-                target_zoom_id=user.zoom_id,
-                target_label=user.email,
-                before=before,
-                after={},
-            ),
-        ):
+        with _audited_call(
+            account=account,
+            connection=connection,
+            action=AuditAction.USER_DELETE,
+            target_type=AuditTarget.USER,
+            target_zoom_id=user.zoom_id,
+            target_label=user.email,
+            before=before,
+            after={},
+        ) as (client, _):
             client.delete_user(user.zoom_id)
     except NotFound:
         mirror.mirror_user_remove(account=account, zoom_id=user.zoom_id)
@@ -213,18 +246,15 @@ def user_create(*, account: ZoomAccount, connection: ZoomConnection, values: dic
         title=fields["title"] or None,
         department=fields["department"] or None,
     )
-    with (
-        zoom_client(account=account, acting_as=connection) as client,
-        audit_change(
-            account=account,
-            actor=connection,
-            action=AuditAction.USER_CREATE,
-            target_type=AuditTarget.USER,
-            target_label=email,
-            before={},
-            after={"email": email, **fields},
-        ) as change,
-    ):
+    with _audited_call(
+        account=account,
+        connection=connection,
+        action=AuditAction.USER_CREATE,
+        target_type=AuditTarget.USER,
+        target_label=email,
+        before={},
+        after={"email": email, **fields},
+    ) as (client, change):
         answer = client.create_user(payload)
         answered = user_values(answer)
         change.after(
@@ -423,18 +453,15 @@ def _members_change(
 
 def group_create(*, account: ZoomAccount, connection: ZoomConnection, name: str) -> DirectoryGroup:
     """Create a group in Zoom and add it to the mirror."""
-    with (
-        zoom_client(account=account, acting_as=connection) as client,
-        audit_change(
-            account=account,
-            actor=connection,
-            action=AuditAction.GROUP_CREATE,
-            target_type=AuditTarget.GROUP,
-            target_label=name,
-            before={},
-            after={"name": name},
-        ) as change,
-    ):
+    with _audited_call(
+        account=account,
+        connection=connection,
+        action=AuditAction.GROUP_CREATE,
+        target_type=AuditTarget.GROUP,
+        target_label=name,
+        before={},
+        after={"name": name},
+    ) as (client, change):
         answer = client.create_group(name)
         change.after({"name": answer.display_name}, target_zoom_id=answer.id or "", target_label=answer.display_name)
     return mirror.mirror_group_apply(account=account, zoom_group_payload_or_model=answer)
@@ -444,19 +471,16 @@ def group_rename(
     *, account: ZoomAccount, connection: ZoomConnection, group: DirectoryGroup, name: str
 ) -> DirectoryGroup:
     """Rename a group in Zoom (Zoom answers 204: the new name is the one it accepted)."""
-    with (
-        zoom_client(account=account, acting_as=connection) as client,
-        audit_change(
-            account=account,
-            actor=connection,
-            action=AuditAction.GROUP_RENAME,
-            target_type=AuditTarget.GROUP,
-            target_zoom_id=group.zoom_id,
-            target_label=group.display_name,
-            before={"name": group.display_name},
-            after={"name": name},
-        ),
-    ):
+    with _audited_call(
+        account=account,
+        connection=connection,
+        action=AuditAction.GROUP_RENAME,
+        target_type=AuditTarget.GROUP,
+        target_zoom_id=group.zoom_id,
+        target_label=group.display_name,
+        before={"name": group.display_name},
+        after={"name": name},
+    ) as (client, _):
         client.rename_group(group.zoom_id, name)
     return mirror.mirror_group_rename(group=group, display_name=name)
 
@@ -464,19 +488,16 @@ def group_rename(
 def group_delete(*, account: ZoomAccount, connection: ZoomConnection, group: DirectoryGroup) -> None:
     """Delete a group in Zoom, then from the mirror. Zoom's refusal of the default group is remembered."""
     try:
-        with (
-            zoom_client(account=account, acting_as=connection) as client,
-            audit_change(
-                account=account,
-                actor=connection,
-                action=AuditAction.GROUP_DELETE,
-                target_type=AuditTarget.GROUP,
-                target_zoom_id=group.zoom_id,
-                target_label=group.display_name,
-                before={"name": group.display_name, "members": group.member_count},
-                after={},
-            ),
-        ):
+        with _audited_call(
+            account=account,
+            connection=connection,
+            action=AuditAction.GROUP_DELETE,
+            target_type=AuditTarget.GROUP,
+            target_zoom_id=group.zoom_id,
+            target_label=group.display_name,
+            before={"name": group.display_name, "members": group.member_count},
+            after={},
+        ) as (client, _):
             client.delete_group(group.zoom_id)
     except Invalid as exc:
         if "default group" in exc.detail.lower():
