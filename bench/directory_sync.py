@@ -27,81 +27,35 @@ import argparse
 import json
 import math
 import os
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
 
-import httpx2
-from _support import ROOT, free_port, fresh_postgres, manage
+from _support import (
+    dashboard_connection,
+    dashboard_migrate,
+    django_start,
+    free_port,
+    fresh_postgres,
+    gunicorn_command,
+    manage,
+    postgres_url_required,
+    sandbox_app_create,
+    sandbox_env,
+    sandbox_seed,
+    sandbox_server,
+)
 
 ACCOUNT = "Sync Bench Corp"
 DOMAIN = "syncbench.example.com"
 DIRECTORY_TABLES = ("directory_directoryuser", "directory_directorygroup", "directory_directorymembership")
 
 
-@contextmanager
-def sandbox_server(env: dict[str, str], log_path: Path, *, workers: int, threads: int) -> Iterator[str]:
-    """The sandbox on gunicorn (several workers: its latency is a sleep that holds a thread)."""
-    port = free_port()
-    command = [
-        str(ROOT / ".venv/bin/gunicorn"),
-        "zoomadmin.wsgi",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--threads",
-        str(threads),
-    ]
-    base = f"http://127.0.0.1:{port}"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                if proc.poll() is not None:
-                    sys.exit(f"the sandbox server exited with {proc.returncode}; see {log_path}")
-                try:
-                    httpx2.get(f"{base}/", timeout=1.0)
-                    break
-                except httpx2.TransportError:
-                    if time.monotonic() > deadline:
-                        sys.exit(f"the sandbox server did not come up; see {log_path}")
-                    time.sleep(0.2)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
 def prepare_sandbox(env: dict[str, str], args: argparse.Namespace) -> dict[str, str]:
     manage(env, "migrate", "-v0")
     started = time.perf_counter()
-    manage(
-        env,
-        "sandbox_seed",
-        "--users",
-        str(args.users),
-        "--groups",
-        str(args.groups),
-        "--account-name",
-        ACCOUNT,
-        "--domain",
-        DOMAIN,
-        "--plan",
-        "business",
-        "--seed",
-        "42",
-    )
+    sandbox_seed(env, "--plan", "business", users=args.users, groups=args.groups, account=ACCOUNT, domain=DOMAIN)
     print(f"sandbox: seeded {args.users} users, {args.groups} groups in {time.perf_counter() - started:.1f} s")
     manage(
         env,
@@ -113,11 +67,7 @@ def prepare_sandbox(env: dict[str, str], args: argparse.Namespace) -> dict[str, 
         "latency_jitter_ms=0",
         "page_max_count=100",
     )
-    return dict(
-        line.split(": ", 1)
-        for line in manage(env, "sandbox_app", "create-s2s", "--account", ACCOUNT).splitlines()
-        if ": " in line
-    )
+    return sandbox_app_create(env, ACCOUNT)
 
 
 def table_writes(cursor: object) -> int:
@@ -138,9 +88,7 @@ def main() -> None:
     parser.add_argument("--sandbox-workers", type=int, default=3)
     parser.add_argument("--sandbox-threads", type=int, default=16)
     args = parser.parse_args()
-    postgres_url = os.environ.get("DATABASE_URL", "")
-    if not postgres_url.startswith(("postgres://", "postgresql://")):
-        sys.exit("DATABASE_URL must name a PostgreSQL database (a fresh one is created beside it).")
+    postgres_url = postgres_url_required()
     if not os.environ.get("REDIS_URL"):
         sys.exit("REDIS_URL must name the Redis database the shared limiter uses.")
 
@@ -149,43 +97,30 @@ def main() -> None:
         fresh_postgres(postgres_url, prefix="bench_dsync") as url,
     ):
         state = Path(tmp)
-        sandbox_env = {
-            **os.environ,
-            "ZOOMADMIN_SERVE": "sandbox",
-            "SANDBOX_DATABASE_URL": f"sqlite:///{state}/sandbox.sqlite3",
-            "ZOOMADMIN_VAR_DIR": str(state),
-            "DJANGO_SETTINGS_MODULE": "zoomadmin.settings",
-        }
-        credentials = prepare_sandbox(sandbox_env, args)
-        dashboard_env = {**os.environ, "DATABASE_URL": url, "ZOOMADMIN_VAR_DIR": str(state)}
-        dashboard_env.pop("ZOOMADMIN_SERVE", None)
-        manage(dashboard_env, "migrate", "-v0")
+        env = sandbox_env(f"sqlite:///{state}/sandbox.sqlite3", state)
+        credentials = prepare_sandbox(env, args)
+        dashboard_migrate(url, state)
 
-        with sandbox_server(
-            sandbox_env, state / "sandbox.log", workers=args.sandbox_workers, threads=args.sandbox_threads
-        ) as base:
-            os.environ.update(
-                DATABASE_URL=url,
-                ZOOMADMIN_VAR_DIR=str(state),
-                DJANGO_SETTINGS_MODULE="zoomadmin.settings",
-                ZOOM_API_BASE_URL=base,
-                ZOOM_OAUTH_BASE_URL=base,
+        # Several workers: the sandbox's latency is a sleep that holds a thread.
+        port = free_port()
+        command = gunicorn_command(port, "--workers", str(args.sandbox_workers), "--threads", str(args.sandbox_threads))
+        with sandbox_server(command, port=port, env=env, log_path=state / "sandbox.log") as server:
+            django_start(
+                {
+                    "DATABASE_URL": url,
+                    "ZOOMADMIN_VAR_DIR": str(state),
+                    "ZOOM_API_BASE_URL": server.base,
+                    "ZOOM_OAUTH_BASE_URL": server.base,
+                }
             )
-            sys.path.insert(0, str(ROOT))
-            import django
-
-            django.setup()
-            result = run_syncs(base, credentials, args)
+            result = run_syncs(server.base, credentials, args)
     print(json.dumps(result))
 
 
 def run_syncs(base: str, credentials: dict[str, str], args: argparse.Namespace) -> dict[str, object]:
     from django.conf import settings
-    from django.contrib.auth import get_user_model
     from django.db import connection
-    from django.utils import timezone
 
-    from zoomadmin.accounts.models import ZoomAccount, ZoomConnection
     from zoomadmin.celery import app
     from zoomadmin.directory.models import DirectoryMembership, DirectoryUser, SyncRun, SyncStatus
     from zoomadmin.directory.sync import PAGE_SIZE, sync_execute
@@ -193,28 +128,7 @@ def run_syncs(base: str, credentials: dict[str, str], args: argparse.Namespace) 
 
     # The sync enqueues enrichment when it succeeds; no worker runs here, so keep it off the broker.
     app.conf.broker_url = "memory://"
-    token = httpx2.post(
-        f"{base}/oauth/token",
-        data={"grant_type": "account_credentials", "account_id": credentials["account_id"]},
-        auth=(credentials["client_id"], credentials["client_secret"]),
-        timeout=30,
-    )
-    if token.status_code != 200:
-        sys.exit(f"token request answered {token.status_code}: {token.text}")
-    body = token.json()
-    account = ZoomAccount.objects.create(zoom_id=credentials["account_id"], name=ACCOUNT, plan="business")
-    person = get_user_model().objects.create(username="bench")
-    # An account-credentials token (the Owner's, valid an hour) stands in for an admin's sign-in.
-    connection_row = ZoomConnection(
-        user=person, account=account, zoom_user_id="bench-owner", zoom_email=f"owner@{DOMAIN}", role="Owner"
-    )
-    connection_row.tokens_set(
-        access_token=body["access_token"],
-        refresh_token="unused-in-this-benchmark",
-        expires_at=timezone.now() + timedelta(seconds=int(body["expires_in"])),
-        scopes=body.get("scope", ""),
-    )
-    connection_row.save()
+    account = dashboard_connection(base, credentials, account=ACCOUNT, domain=DOMAIN).account
 
     budget = plan_budget(plan="business", label=MEDIUM, share=settings.ZOOM_RATE_LIMIT_SHARE)
     pages = math.ceil(args.users / PAGE_SIZE) + math.ceil(args.groups / PAGE_SIZE)

@@ -21,12 +21,13 @@ import csv
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from _support import ROOT, run_or_exit
+
+sys.path.insert(0, str(ROOT))
 
 SIZES = (10_000, 100_000)
 BUDGET_MB = 100.0
@@ -133,24 +134,15 @@ def child(path: Path) -> None:
 
 def main() -> None:
     results: dict[int, dict[str, float]] = {}
-    filled = subprocess.run(
-        [sys.executable, __file__, "--child", "--fill"], capture_output=True, text=True, check=False
-    )
-    if filled.returncode:
-        sys.exit(f"filling the mirror failed:\n{filled.stdout}{filled.stderr}")
+    run_or_exit([sys.executable, __file__, "--child", "--fill"], failed="filling the mirror failed")
     with tempfile.TemporaryDirectory(prefix="import_memory_") as directory:
         for rows in SIZES:
             path = Path(directory) / f"users_{rows}.csv"
             csv_write(path, rows)
-            done = subprocess.run(
-                [sys.executable, __file__, "--child", str(path)],
-                capture_output=True,
-                text=True,
-                check=False,
+            done = run_or_exit(
+                [sys.executable, __file__, "--child", str(path)], failed=f"the pipeline failed on {rows} rows"
             )
-            if done.returncode:
-                sys.exit(f"the pipeline failed on {rows} rows:\n{done.stdout}{done.stderr}")
-            results[rows] = json.loads(done.stdout.strip().splitlines()[-1])
+            results[rows] = json.loads(done.strip().splitlines()[-1])
             size_mb = path.stat().st_size / (1024 * 1024)
             print(
                 f"{rows:>7,} rows ({size_mb:.1f} MB): peak RSS {results[rows]['rss_mb']} MB, "

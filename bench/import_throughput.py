@@ -44,63 +44,31 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
 from statistics import mean
 from typing import TYPE_CHECKING
 
-import httpx2
 import psycopg
-from _support import ROOT, free_port, fresh_postgres, manage
+from _support import (
+    ROOT,
+    dashboard_connection,
+    django_start,
+    free_port,
+    fresh_postgres,
+    gunicorn_command,
+    manage,
+    postgres_url_required,
+    sandbox_app_create,
+    sandbox_env,
+    sandbox_seed,
+    sandbox_server,
+)
 
 if TYPE_CHECKING:
     from zoomadmin.accounts.models import ZoomConnection
 
 ACCOUNT = "Import Bench Corp"
 DOMAIN = "importbench.example.com"
-
-
-@contextmanager
-def sandbox_server(env: dict[str, str], log_path: Path, *, workers: int, threads: int) -> Iterator[tuple[str, int]]:
-    """The sandbox on gunicorn with an access log (its latency is a sleep that holds a thread)."""
-    port = free_port()
-    command = [
-        str(ROOT / ".venv/bin/gunicorn"),
-        "-c",
-        "python:zoomadmin.gunicorn",
-        "zoomadmin.wsgi",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--threads",
-        str(threads),
-        "--access-logfile",
-        str(log_path.with_suffix(".access.log")),
-    ]
-    base = f"http://127.0.0.1:{port}"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                if proc.poll() is not None:
-                    sys.exit(f"the sandbox server exited with {proc.returncode}; see {log_path}")
-                try:
-                    httpx2.get(f"{base}/", timeout=1.0)
-                    break
-                except httpx2.TransportError:
-                    if time.monotonic() > deadline:
-                        sys.exit(f"the sandbox server did not come up; see {log_path}")
-                    time.sleep(0.2)
-            yield base, proc.pid
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 @contextmanager
@@ -154,14 +122,10 @@ def celery_workers(env: dict[str, str], state: Path, count: int) -> Iterator[lis
 
 def prepare_sandbox(env: dict[str, str], latency_ms: int, *, limits: bool) -> dict[str, str]:
     manage(env, "migrate", "-v0")
-    manage(env, "sandbox_seed", "--users", "50", "--groups", "2", "--account-name", ACCOUNT, "--domain", DOMAIN)
+    sandbox_seed(env, users=50, groups=2, account=ACCOUNT, domain=DOMAIN)
     manage(env, "sandbox_account", "set", ACCOUNT, "plan=business", f"rate_limits_enabled={str(limits).lower()}")
     manage(env, "sandbox_account", "set", ACCOUNT, f"latency_mean_ms={latency_ms}", "latency_jitter_ms=0")
-    return dict(
-        line.split(": ", 1)
-        for line in manage(env, "sandbox_app", "create-s2s", "--account", ACCOUNT).splitlines()
-        if ": " in line
-    )
+    return sandbox_app_create(env, ACCOUNT)
 
 
 def _tree(pid: int) -> list[int]:
@@ -263,9 +227,7 @@ def main() -> None:
     parser.add_argument("--sandbox-workers", type=int, default=2)
     parser.add_argument("--sandbox-threads", type=int, default=32)
     args = parser.parse_args()
-    postgres_url = os.environ.get("DATABASE_URL", "")
-    if not postgres_url.startswith(("postgres://", "postgresql://")):
-        sys.exit("DATABASE_URL must name a PostgreSQL database (fresh ones are created beside it).")
+    postgres_url = postgres_url_required()
     redis_url = os.environ.get("REDIS_URL", "")
     if not redis_url:
         sys.exit("REDIS_URL must name the Redis database of the limiter and the broker.")
@@ -276,17 +238,22 @@ def main() -> None:
         fresh_postgres(postgres_url, prefix="bench_import") as url,
     ):
         state = Path(tmp)
-        sandbox_env = {
-            **os.environ,
-            "ZOOMADMIN_SERVE": "sandbox",
-            "SANDBOX_DATABASE_URL": sandbox_url,
-            "ZOOMADMIN_VAR_DIR": str(state),
-            "DJANGO_SETTINGS_MODULE": "zoomadmin.settings",
-        }
-        credentials = prepare_sandbox(sandbox_env, args.latency_ms, limits=args.sandbox_limits)
-        with sandbox_server(
-            sandbox_env, state / "sandbox.log", workers=args.sandbox_workers, threads=args.sandbox_threads
-        ) as (base, sandbox_pid):
+        env = sandbox_env(sandbox_url, state)
+        credentials = prepare_sandbox(env, args.latency_ms, limits=args.sandbox_limits)
+        # Several workers with an access log (the sandbox's latency is a sleep that holds a thread).
+        port = free_port()
+        command = gunicorn_command(
+            port,
+            "-c",
+            "python:zoomadmin.gunicorn",
+            "--workers",
+            str(args.sandbox_workers),
+            "--threads",
+            str(args.sandbox_threads),
+            "--access-logfile",
+            str(state / "sandbox.access.log"),
+        )
+        with sandbox_server(command, port=port, env=env, log_path=state / "sandbox.log") as server:
             dashboard_env = {
                 **os.environ,
                 "DATABASE_URL": url,
@@ -295,8 +262,8 @@ def main() -> None:
                 "ZOOMADMIN_SANDBOX_IN_PROCESS": "false",
                 "ZOOMADMIN_VAR_DIR": str(state),
                 "DJANGO_SETTINGS_MODULE": "zoomadmin.settings",
-                "ZOOM_API_BASE_URL": base,
-                "ZOOM_OAUTH_BASE_URL": base,
+                "ZOOM_API_BASE_URL": server.base,
+                "ZOOM_OAUTH_BASE_URL": server.base,
                 "ZOOM_RATE_LIMIT_SHARE": "1.0",
                 "IMPORTS_CONCURRENCY": str(args.concurrency),
                 "IMPORTS_PARALLEL_CHUNKS": str(args.workers),
@@ -312,51 +279,15 @@ def main() -> None:
                 capture_output=True,
                 check=False,
             )
-            os.environ.update(dashboard_env)
-            sys.path.insert(0, str(ROOT))
-            import django
-
-            django.setup()
-            connection_row = dashboard_connection(base, credentials)
+            django_start(dashboard_env)
+            connection_row = dashboard_connection(server.base, credentials, account=ACCOUNT, domain=DOMAIN)
             with celery_workers(dashboard_env, state, args.workers) as worker_pids:
-                result = run_job(connection_row, args, {"sandbox": [sandbox_pid], "workers": worker_pids})
-            access_log = (state / "sandbox.log").with_suffix(".access.log")
-            result.update(sandbox_requests(access_log))
+                result = run_job(connection_row, args, {"sandbox": [server.pid], "workers": worker_pids})
+            result.update(sandbox_requests(state / "sandbox.access.log"))
             result["duplicates"] = duplicates(sandbox_url)
             result["sequential_rows_per_second"] = sequential(connection_row, args.sequential_rows)
             result["created_in_sandbox"] = created_in_sandbox(sandbox_url)
     print(json.dumps(result))
-
-
-def dashboard_connection(base: str, credentials: dict[str, str]) -> ZoomConnection:
-    """The account and an admin connection holding an account-credentials token (an hour, unrefreshed)."""
-    from django.contrib.auth import get_user_model
-    from django.utils import timezone
-
-    from zoomadmin.accounts.models import ZoomAccount, ZoomConnection
-
-    token = httpx2.post(
-        f"{base}/oauth/token",
-        data={"grant_type": "account_credentials", "account_id": credentials["account_id"]},
-        auth=(credentials["client_id"], credentials["client_secret"]),
-        timeout=30,
-    )
-    if token.status_code != 200:
-        sys.exit(f"token request answered {token.status_code}: {token.text}")
-    body = token.json()
-    account = ZoomAccount.objects.create(zoom_id=credentials["account_id"], name=ACCOUNT, plan="business")
-    person = get_user_model().objects.create(username="bench")
-    row = ZoomConnection(
-        user=person, account=account, zoom_user_id="bench-owner", zoom_email=f"owner@{DOMAIN}", role="Owner"
-    )
-    row.tokens_set(
-        access_token=body["access_token"],
-        refresh_token="unused-in-this-benchmark",
-        expires_at=timezone.now() + timedelta(seconds=int(body["expires_in"])),
-        scopes=body.get("scope", ""),
-    )
-    row.save()
-    return row
 
 
 def run_job(

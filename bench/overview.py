@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
 import sys
@@ -31,7 +30,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from _support import ROOT, fresh_postgres, manage
+from _support import admin_client, dashboard_migrate, django_start, fresh_postgres, postgres_url_required
 from directory_search import django_now, fill
 
 
@@ -44,35 +43,24 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    postgres_url = os.environ.get("DATABASE_URL", "")
-    if not postgres_url.startswith(("postgres://", "postgresql://")):
-        sys.exit("DATABASE_URL must name a PostgreSQL database (a fresh one is created beside it).")
+    postgres_url = postgres_url_required()
 
     with (
         tempfile.TemporaryDirectory(prefix="bench-overview-") as tmp,
         fresh_postgres(postgres_url, prefix="bench_overview") as url,
     ):
-        env = {**os.environ, "DATABASE_URL": url, "ZOOMADMIN_VAR_DIR": tmp}
-        env.pop("ZOOMADMIN_SERVE", None)
-        manage(env, "migrate", "-v0")
-        os.environ.update(DATABASE_URL=url, ZOOMADMIN_VAR_DIR=tmp, DJANGO_SETTINGS_MODULE="zoomadmin.settings")
-        sys.path.insert(0, str(ROOT))
-        import django
-
-        django.setup()
+        dashboard_migrate(url, tmp)
+        django_start({"DATABASE_URL": url, "ZOOMADMIN_VAR_DIR": tmp})
         result = run(args, Path(tmp))
     print(json.dumps(result))
 
 
 def run(args: argparse.Namespace, state: Path) -> dict[str, object]:
     from django.conf import settings
-    from django.contrib.auth import get_user_model
     from django.db import connection
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from zoomadmin.accounts.connections import CURRENT_SESSION_KEY
-    from zoomadmin.accounts.models import ZoomAccount, ZoomConnection
+    from zoomadmin.accounts.models import ZoomAccount
     from zoomadmin.audit.models import AuditAction, AuditEvent, AuditResult, AuditTarget
     from zoomadmin.imports.models import ChangeSet
 
@@ -124,20 +112,7 @@ def run(args: argparse.Namespace, state: Path) -> dict[str, object]:
         cursor.execute("ANALYZE")
     print(f"filled {2 * args.users} users in {time.monotonic() - started:.1f} s", file=sys.stderr)
 
-    person = get_user_model().objects.create(username="bench-admin")
-    # The overview reads only the mirror, the audit log, the jobs and Redis: the tokens are never used.
-    admin = ZoomConnection(
-        user=person, account=account, zoom_user_id="BENCHACCT1-u0000000", zoom_email="admin@bench", role="Owner"
-    )
-    admin.tokens_set(
-        access_token="unused", refresh_token="unused", expires_at=django_now() + timedelta(hours=1), scopes=""
-    )
-    admin.save()
-    client = Client()
-    client.force_login(person)
-    session = client.session
-    session[CURRENT_SESSION_KEY] = admin.pk
-    session.save()
+    client = admin_client(account)
     url = f"/a/{account.zoom_id}/"
     timings = []
     queries = 0

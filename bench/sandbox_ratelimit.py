@@ -18,31 +18,14 @@ from __future__ import annotations
 import argparse
 import atexit
 import os
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
+from pathlib import Path
 
-from _support import ROOT, free_port
-
-sys.path.insert(0, str(ROOT))
-
-
-def wait_until_up(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
-    import httpx2
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"the sandbox server exited with {proc.returncode}")
-        try:
-            httpx2.get(url, timeout=1.0)
-            return
-        except httpx2.TransportError:
-            time.sleep(0.2)
-    raise SystemExit("the sandbox server did not come up")
+from _support import django_start, free_port, gunicorn_command, sandbox_env, sandbox_server
 
 
 def main() -> None:
@@ -56,19 +39,8 @@ def main() -> None:
     args = parser.parse_args()
 
     state = tempfile.mkdtemp(prefix="sandbox-bench-")
-    env = {
-        **os.environ,
-        "ZOOMADMIN_VAR_DIR": state,
-        "ZOOMADMIN_SERVE": "sandbox",
-        "SANDBOX_DATABASE_URL": f"sqlite:///{state}/sandbox.sqlite3",
-        "DJANGO_SETTINGS_MODULE": "zoomadmin.settings",
-        "LOG_LEVEL": "warning",
-    }
-    os.environ.update(env)
-
-    import django
-
-    django.setup()
+    env = {**sandbox_env(f"sqlite:///{state}/sandbox.sqlite3", state), "LOG_LEVEL": "warning"}
+    django_start(env)
     from django.core.management import call_command
 
     from zoomadmin.redis import embedded_redis_start, embedded_redis_stop, redis_client
@@ -97,34 +69,14 @@ def main() -> None:
         atexit.register(embedded_redis_stop, server)
 
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
     if args.server == "gunicorn":
-        command = [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "zoomadmin.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(args.workers),
-            "--threads",
-            "8",
-            "--log-level",
-            "warning",
-        ]
+        command = gunicorn_command(port, "--workers", str(args.workers), "--threads", "8", "--log-level", "warning")
     else:
         command = [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
-    log = open(f"{state}/server.log", "wb")  # noqa: SIM115 (closed after the server stops)
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        wait_until_up(f"{base}/", proc)
-        results = fire(base=base, path=args.path, token=token, clients=args.clients, seconds=args.seconds)
+        with sandbox_server(command, port=port, env=env, log_path=Path(state, "server.log")) as sandbox:
+            results = fire(base=sandbox.base, path=args.path, token=token, clients=args.clients, seconds=args.seconds)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
         print(f"server log: {state}/server.log")
         if os.environ.get("REDIS_URL") is None:
             redis_client().shutdown(nosave=True)

@@ -26,21 +26,29 @@ wrong answer cannot pass for a fast right one.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import shlex
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx2
-from _support import ROOT, free_port, fresh_postgres, manage
+from _support import (
+    free_port,
+    fresh_postgres,
+    gunicorn_command,
+    manage,
+    postgres_url,
+    sandbox_app_create,
+    sandbox_env,
+    sandbox_seed,
+    sandbox_server,
+    sandbox_token,
+)
 
 ACCOUNT = "Bench Corp"
 
@@ -67,41 +75,15 @@ class Row:
         ]
 
 
-@contextmanager
-def sandbox_server(env: dict[str, str], log_path: Path) -> Iterator[tuple[str, str]]:
-    """A gunicorn sandbox on a free loopback port; yields (base URL, the exact command line)."""
-    port = free_port()
-    command = [str(ROOT / ".venv/bin/gunicorn"), "zoomadmin.wsgi", "--bind", f"127.0.0.1:{port}", "--threads", "8"]
-    shown = " ".join(
+def shown(command: list[str], env: Mapping[str, str]) -> str:
+    """The sandbox server's command line as one would type it: its settings, then `.venv/bin/gunicorn …`."""
+    return " ".join(
         [
             f"{name}={shlex.quote(env[name])}"
             for name in ("ZOOMADMIN_SERVE", "SANDBOX_DATABASE_URL", "ZOOMADMIN_VAR_DIR")
         ]
         + [shlex.quote(part) if part != command[0] else ".venv/bin/gunicorn" for part in command]
     )
-    base = f"http://127.0.0.1:{port}"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                if proc.poll() is not None:
-                    sys.exit(f"the sandbox server exited with {proc.returncode}; see {log_path}")
-                try:
-                    httpx2.get(f"{base}/", timeout=1.0)
-                    break
-                except httpx2.TransportError:
-                    if time.monotonic() > deadline:
-                        sys.exit(f"the sandbox server did not come up; see {log_path}")
-                    time.sleep(0.2)
-            yield base, shown
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 def timed_get(
@@ -115,16 +97,9 @@ def timed_get(
     return elapsed, response
 
 
-def measure(backend: str, base: str, *, client_id: str, client_secret: str, account_id: str, samples: int) -> list[Row]:
-    token = httpx2.post(
-        f"{base}/oauth/token",
-        data={"grant_type": "account_credentials", "account_id": account_id},
-        auth=(client_id, client_secret),
-        timeout=30,
-    )
-    if token.status_code != 200:
-        sys.exit(f"token request answered {token.status_code}: {token.text}")
-    headers = {"Authorization": f"Bearer {token.json()['access_token']}", "Accept": "application/scim+json"}
+def measure(backend: str, base: str, *, credentials: Mapping[str, str], samples: int) -> list[Row]:
+    token = sandbox_token(base, credentials)
+    headers = {"Authorization": f"Bearer {token['access_token']}", "Accept": "application/scim+json"}
     rows: list[Row] = []
     with httpx2.Client(base_url=base, headers=headers, timeout=60) as client:
         timed_get(client, "/scim2/Users", {"count": 1})  # warm the worker (imports, connection)
@@ -173,29 +148,10 @@ def measure(backend: str, base: str, *, client_id: str, client_secret: str, acco
 
 
 def run(backend: str, database_url: str, state: Path, args: argparse.Namespace) -> tuple[list[Row], str]:
-    env = {
-        **os.environ,
-        "SANDBOX_DATABASE_URL": database_url,
-        "ZOOMADMIN_VAR_DIR": str(state),
-        "ZOOMADMIN_SERVE": "sandbox",
-        "DJANGO_SETTINGS_MODULE": "zoomadmin.settings",
-    }
+    env = sandbox_env(database_url, state)
     manage(env, "migrate", "-v0")
     started = time.perf_counter()
-    manage(
-        env,
-        "sandbox_seed",
-        "--users",
-        str(args.users),
-        "--groups",
-        str(args.groups),
-        "--account-name",
-        ACCOUNT,
-        "--domain",
-        "bench.example.com",
-        "--seed",
-        "42",
-    )
+    sandbox_seed(env, users=args.users, groups=args.groups, account=ACCOUNT, domain="bench.example.com")
     print(f"{backend}: seeded {args.users} users in {time.perf_counter() - started:.1f} s", flush=True)
     if backend == "PostgreSQL" and not args.no_analyze:
         # Right after a bulk load the planner has no statistics (it guesses ~14 rows for the account)
@@ -206,21 +162,12 @@ def run(backend: str, database_url: str, state: Path, args: argparse.Namespace) 
             conn.execute("ANALYZE")
     if not args.rate_limits:
         manage(env, "sandbox_account", "set", ACCOUNT, "rate_limits_enabled=false")
-    credentials = dict(
-        line.split(": ", 1)
-        for line in manage(env, "sandbox_app", "create-s2s", "--account", ACCOUNT).splitlines()
-        if ": " in line
-    )
-    with sandbox_server(env, state / f"server-{backend}.log") as (base, command):
-        rows = measure(
-            backend,
-            base,
-            client_id=credentials["client_id"],
-            client_secret=credentials["client_secret"],
-            account_id=credentials["account_id"],
-            samples=args.samples,
-        )
-    return rows, command
+    credentials = sandbox_app_create(env, ACCOUNT)
+    port = free_port()
+    command = gunicorn_command(port, "--threads", "8")
+    with sandbox_server(command, port=port, env=env, log_path=state / f"server-{backend}.log") as server:
+        rows = measure(backend, server.base, credentials=credentials, samples=args.samples)
+    return rows, shown(command, env)
 
 
 def main() -> None:
@@ -242,11 +189,11 @@ def main() -> None:
         found, command = run("SQLite", f"sqlite:///{sqlite_state}/bench.sqlite3", sqlite_state, args)
         rows += found
         commands.append(command)
-        postgres_url = os.environ.get("DATABASE_URL", "")
-        if postgres_url.startswith(("postgres://", "postgresql://")):
+        server_url = postgres_url()
+        if server_url is not None:
             postgres_state = Path(tmp, "postgres")
             postgres_state.mkdir()
-            with fresh_postgres(postgres_url, prefix="bench_scim") as url:
+            with fresh_postgres(server_url, prefix="bench_scim") as url:
                 found, command = run("PostgreSQL", url, postgres_state, args)
                 rows += found
                 commands.append(command)

@@ -12,40 +12,22 @@ when a run exceeds the budget (a minute), so the script can guard the target.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
 
-from _support import fresh_postgres, manage
+from _support import fresh_postgres, manage, postgres_url, sandbox_env, sandbox_seed
 
 BUDGET_SECONDS = 60.0
 
 
 def run(label: str, database_url: str, var_dir: str, users: int, groups: int) -> float:
-    env = {
-        **os.environ,
-        "ZOOMADMIN_SERVE": "sandbox",
-        "SANDBOX_DATABASE_URL": database_url,
-        "ZOOMADMIN_VAR_DIR": var_dir,
-    }
+    env = sandbox_env(database_url, var_dir)
     manage(env, "migrate", "-v0", "--skip-checks")
     started = time.perf_counter()
-    summary = manage(
-        env,
-        "sandbox_seed",
-        # Time the seed, not Django's system checks (as the recorded numbers were taken).
-        "--skip-checks",
-        "--users",
-        str(users),
-        "--groups",
-        str(groups),
-        "--account-name",
-        "Bench Corp",
-        "--domain",
-        "bench.example.com",
-        "--seed",
-        "42",
+    # Time the seed, not Django's system checks (as the recorded numbers were taken).
+    summary = sandbox_seed(
+        env, "--skip-checks", users=users, groups=groups, account="Bench Corp", domain="bench.example.com"
     )
     wall = time.perf_counter() - started
     inner = next((line.split(":", 1)[1].strip() for line in summary.splitlines() if "seconds:" in line), "?")
@@ -63,9 +45,9 @@ def main() -> None:
     walls = []
     with tempfile.TemporaryDirectory(prefix="bench-seed-") as tmp:
         walls.append(run("SQLite", f"sqlite:///{tmp}/bench.sqlite3", tmp, args.users, args.groups))
-        postgres_url = os.environ.get("DATABASE_URL", "")
-        if postgres_url.startswith(("postgres://", "postgresql://")):
-            with fresh_postgres(postgres_url, prefix="bench_seed") as url:
+        server_url = postgres_url()
+        if server_url is not None:
+            with fresh_postgres(server_url, prefix="bench_seed") as url:
                 walls.append(run("PostgreSQL", url, tmp, args.users, args.groups))
     if max(walls) > BUDGET_SECONDS:
         sys.exit(f"over budget: {max(walls):.1f} s > {BUDGET_SECONDS:.0f} s")
