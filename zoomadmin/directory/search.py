@@ -17,12 +17,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple, cast
 
 from django.core.paginator import Page, Paginator
+from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import BigIntegerField, Count, ExpressionWrapper, F, Func, OrderBy, Q, QuerySet, TextField, Window
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    Func,
+    OrderBy,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    Window,
+)
 from django.db.models.functions import Lower
+from django.db.models.lookups import Exact, GreaterThan, LessThan
 from django.db.models.sql.compiler import SQLCompiler
 
 from zoomadmin.accounts.models import ZoomAccount
@@ -45,6 +60,8 @@ SEARCH_COLUMN = "search_text"
 MAX_SEARCH_WORDS = 6
 # Shorter words match the start of a name or email instead of anywhere (no trigram in them).
 SUBSTRING_MIN_CHARS = 3
+# A search's count (PostgreSQL) stops here: "more than 5,000 users match" (see users_page).
+COUNT_CAP = 5_000
 
 
 class SearchText(Func):
@@ -88,7 +105,7 @@ def search_filter(words: Sequence[str], *, alias: str = "search_text") -> Q:
     return condition
 
 
-def users_matching(account_id: int, words: Sequence[str]) -> QuerySet[DirectoryUser]:
+def users_matching(account_id: int, words: Sequence[str], *, hide_account: bool = True) -> QuerySet[DirectoryUser]:
     """The users of one account matching every word (anywhere, or a name's start for short words).
 
     Without words this is the account's users. With words, the account is compared as
@@ -96,13 +113,18 @@ def users_matching(account_id: int, words: Sequence[str]) -> QuerySet[DirectoryU
     account's (or a sort's) btree and test all 50,000 rows one by one (40 to 200 ms measured), where
     the trigram and prefix indexes find the few hundred candidates in a few milliseconds. The
     expression hides the account from those btrees, so the search indexes are used; the account
-    is still checked on every row.
+    is still checked on every row. `hide_account=False` compares it plainly, for the one query that
+    does want a sort's btree (`users_page` on a search matching more than `COUNT_CAP` users).
     """
     if not words:
         return DirectoryUser.objects.filter(account_id=account_id)
-    users = DirectoryUser.objects.alias(
-        account_key=ExpressionWrapper(F("account_id") + 0, output_field=BigIntegerField())
-    ).filter(account_key=account_id)
+    users: QuerySet[DirectoryUser]
+    if hide_account:
+        users = DirectoryUser.objects.alias(
+            account_key=ExpressionWrapper(F("account_id") + 0, output_field=BigIntegerField())
+        ).filter(account_key=account_id)
+    else:
+        users = DirectoryUser.objects.filter(account_id=account_id)
     long_words = [word for word in words if len(word) >= SUBSTRING_MIN_CHARS]
     short_words = [word for word in words if len(word) < SUBSTRING_MIN_CHARS]
     if long_words:
@@ -161,19 +183,20 @@ SORTS: dict[str, tuple[Any, ...]] = {
 DEFAULT_SORT = "name"
 
 
-def _descending(term: Any) -> Any:
-    if isinstance(term, str):
-        return F(term).desc()
-    if isinstance(term, OrderBy):
-        return OrderBy(term.expression, descending=True, nulls_last=True)
-    return term.desc()
+def _ordered(term: Any, *, descending: bool) -> OrderBy:
+    expression = F(term) if isinstance(term, str) else term
+    if isinstance(expression, OrderBy):
+        if not descending:
+            return expression
+        return OrderBy(expression.expression, descending=True, nulls_last=True)
+    return expression.desc() if descending else expression.asc()
 
 
-def sort_ordering(sort: str) -> list[Any]:
+def sort_ordering(sort: str) -> list[OrderBy]:
     """The ORDER BY of a sort key (`name`, or `-name` for descending); unknown keys sort by name."""
     descending = sort.startswith("-")
     terms = SORTS.get(sort.removeprefix("-"), SORTS[DEFAULT_SORT])
-    return [_descending(term) for term in terms] if descending else list(terms)
+    return [_ordered(term, descending=descending) for term in terms]
 
 
 @dataclass
@@ -197,12 +220,13 @@ class UserFilters:
         return bool(self.q or self.status or self.user_type or self.license or self.department or self.group)
 
 
-def users_search(account: ZoomAccount, filters: UserFilters) -> QuerySet[DirectoryUser]:
+def users_search(account: ZoomAccount, filters: UserFilters, *, hide_account: bool = True) -> QuerySet[DirectoryUser]:
     """The account's mirrored users matching `filters`, in the filters' sort order.
 
     The query never leaves the account (`account` is the first condition of every index used).
+    `hide_account`: see `users_matching`.
     """
-    users = users_matching(account.pk, search_words(filters.q))
+    users = users_matching(account.pk, search_words(filters.q), hide_account=hide_account)
     if filters.status:
         users = users.filter(status=filters.status)
     if filters.user_type:
@@ -220,35 +244,244 @@ def users_search(account: ZoomAccount, filters: UserFilters) -> QuerySet[Directo
     return users.order_by(*sort_ordering(filters.sort))
 
 
-def users_page(users: QuerySet[DirectoryUser], *, number: str | None, per_page: int, searching: bool) -> Page[Any]:
-    """One page of `users` with its paginator, like `Paginator.get_page` (bad or past-the-end numbers are mended).
+class SearchPaginator(Paginator):  # type: ignore[type-arg]
+    """A Paginator whose count may have stopped at `cap` (`capped`: more than `cap` match).
 
-    A search reads its candidates once: the rows of the page carry the total (`COUNT(*) OVER ()`),
-    instead of a COUNT query that finds the same candidates again. Without a search, the plain
-    COUNT is an index-only count and the page an index walk that stops after `per_page` rows,
-    which a window count would defeat, so the usual two queries are kept.
+    A capped count is `cap + 1` for the arithmetic; nothing may show it, nor a number of pages.
     """
-    paginator = Paginator(users, per_page)
-    if not searching:
-        return paginator.get_page(number)
+
+    def __init__(self, object_list: QuerySet[DirectoryUser], per_page: int, *, cap: int) -> None:
+        super().__init__(object_list, per_page)
+        self.cap = cap
+        self.capped = False
+
+    def _get_page(self, *args: Any, **kwargs: Any) -> SearchPage:
+        return SearchPage(*args, **kwargs)
+
+
+class SearchPage(Page):  # type: ignore[type-arg]
+    """A page of a `SearchPaginator`: with a capped count, the pages end where the rows do."""
+
+    paginator: SearchPaginator
+
+    @property
+    def capped(self) -> bool:
+        return self.paginator.capped
+
+    def has_next(self) -> bool:
+        # A full page may have a next one; only an empty page tells where the matches end.
+        if self.capped:
+            return len(self.object_list) == self.paginator.per_page
+        return super().has_next()
+
+    def next_page_number(self) -> int:
+        return self.number + 1 if self.capped else super().next_page_number()
+
+    def previous_page_number(self) -> int:
+        return self.number - 1 if self.capped else super().previous_page_number()
+
+    def end_index(self) -> int:
+        if self.capped:
+            return self.start_index() + len(self.object_list) - 1
+        return super().end_index()
+
+
+def users_page(
+    account: ZoomAccount, filters: UserFilters, *, number: str | None, per_page: int, fields: Sequence[str]
+) -> SearchPage:
+    """One page of the users matching `filters` (only `fields` loaded), like `Paginator.get_page`
+    (bad or past-the-end numbers are mended).
+
+    Without a search, the plain COUNT is an index-only count and the page an index walk that stops
+    after `per_page` rows: the usual two queries. A search reads its candidates once: the page's ids
+    carry the total (`COUNT(*) OVER ()`), instead of a COUNT query that finds the same candidates
+    again; then the page's rows by primary key (narrow rows first, so thousands of candidates are
+    counted and sorted in memory).
+
+    On PostgreSQL that count stops at `COUNT_CAP`: a common word matches tens of thousands of users
+    (44,000 of 250,000 for "engin"), and counting or sorting them all visits every one of them
+    (150 to 200 ms). Up to `COUNT_CAP` the count and the page are exact; above it the paginator is
+    `capped` and the page comes from `_bounded_page_ids`.
+    """
+    users = users_search(account, filters).only(*fields)
+    paginator = SearchPaginator(users, per_page, cap=COUNT_CAP)
+    if not search_words(filters.q):
+        return cast(SearchPage, paginator.get_page(number))
     try:
         wanted = max(1, int(number or 1))
     except (TypeError, ValueError):
         wanted = 1
     offset = (wanted - 1) * per_page
-    # Two steps: the ids of the page with the total (narrow rows, so even tens of thousands of
-    # candidates are counted and sorted in memory), then those rows by primary key.
-    counted = users.annotate(total_count=Window(Count("pk"))).values_list("pk", "total_count")
-    found = list(counted[offset : offset + per_page]) if offset < 10**9 else []
-    if found or offset == 0:
-        # Paginator's count is a cached property: give it the total the rows brought (none: zero).
-        paginator.__dict__["count"] = found[0][1] if found else 0
-        by_pk = users.model._default_manager.filter(pk__in=[pk for pk, _ in found])
-        by_pk.query.deferred_loading = users.query.deferred_loading
-        loaded = {row.pk: row for row in by_pk}
-        return Page([loaded[pk] for pk, _ in found if pk in loaded], wanted, paginator)
-    # Past the end: count, then show the last page.
-    return paginator.get_page(number)
+    if offset >= 10**9:
+        return cast(SearchPage, paginator.get_page(number))
+    if connections[users.db].vendor != "postgresql":
+        ids, total = _counted_page_ids(users, offset=offset, limit=per_page)
+        if not ids and offset > 0:
+            # Past the end: count, then show the last page.
+            return cast(SearchPage, paginator.get_page(number))
+        return _loaded_page(paginator, ids, total or 0, wanted, fields)
+    ordering = sort_ordering(filters.sort)
+    candidates = _capped_page_ids(users, ordering, offset=offset, limit=per_page)
+    if candidates.total <= COUNT_CAP:
+        # Exact; a page past the end came back as the last one.
+        return _loaded_page(paginator, candidates.ids, candidates.total, candidates.offset // per_page + 1, fields)
+    # More than COUNT_CAP match: the candidates' page was sorted from the first ones found, not from all.
+    paginator.capped = True
+    if candidates.offset == offset and len(candidates.ids) == per_page and None not in candidates.last_key:
+        ids = _bounded_page_ids(account, filters, ordering, candidates.last_key, offset=offset, limit=per_page)
+    else:
+        # No bound (a page beyond the candidates, or a NULL in the key): sort every match.
+        ids = list(users.values_list("pk", flat=True)[offset : offset + per_page])
+        if len(ids) < per_page:
+            # The page ends the matches: the total is known after all.
+            paginator.capped = False
+            if not ids:
+                # Past the end: count, then show the last page.
+                return cast(SearchPage, paginator.get_page(number))
+            return _loaded_page(paginator, ids, offset + len(ids), wanted, fields)
+    return _loaded_page(paginator, ids, COUNT_CAP + 1, wanted, fields)
+
+
+def _loaded_page(
+    paginator: SearchPaginator, ids: list[int], total: int, number: int, fields: Sequence[str]
+) -> SearchPage:
+    """Page `number` of `paginator`, holding the users `ids` in that order (`total`: the paginator's count)."""
+    # Paginator's count is a cached property: give it the total the query brought.
+    paginator.__dict__["count"] = total
+    loaded = {row.pk: row for row in DirectoryUser.objects.filter(pk__in=ids).only(*fields)}
+    return SearchPage([loaded[pk] for pk in ids if pk in loaded], number, paginator)
+
+
+def _counted_page_ids(users: QuerySet[DirectoryUser], *, offset: int, limit: int) -> tuple[list[int], int | None]:
+    """The ids of `users[offset:offset + limit]` and the total of all `users` (None: no row to carry it)."""
+    rows = list(
+        users.annotate(total_count=Window(Count("pk"))).values_list("pk", "total_count")[offset : offset + limit]
+    )
+    return [pk for pk, _ in rows], (rows[0][1] if rows else None)
+
+
+class _Candidates(NamedTuple):
+    """A page of the first `COUNT_CAP + 1` matches a search finds (see `_capped_page_ids`)."""
+
+    ids: list[int]
+    # Exact up to COUNT_CAP; COUNT_CAP + 1 means more.
+    total: int
+    # Where `ids` start: the last page's offset when the page asked for was past the end.
+    offset: int
+    # The sort key of the last of `ids` (empty without ids).
+    last_key: tuple[Any, ...]
+
+
+def _capped_page_ids(
+    users: QuerySet[DirectoryUser], ordering: Sequence[OrderBy], *, offset: int, limit: int
+) -> _Candidates:
+    """A page of `users` among the first `COUNT_CAP + 1` candidates the search finds (in no order),
+    their count, and the sort key of the page's last row; past the end, the last page.
+
+    `SELECT id, COUNT(*) OVER (), <sort columns> FROM (SELECT id, <sort columns> … LIMIT COUNT_CAP +
+    1) AS c ORDER BY <sort> LIMIT …`: at most that many rows are read, counted and sorted. Past the
+    first page the candidates are numbered in the sort order instead (`ROW_NUMBER()`, a few
+    milliseconds more for thousands of them: a full sort rather than the top rows), so a page past
+    the end comes back as the last page from the same query. The ORM has no derived tables: the
+    outer query wraps the SQL the ORM compiles for the inner one (with its parameters), which keeps
+    `users_matching`'s `account_id + 0`, so the search indexes find the candidates.
+    """
+    connection = connections[users.db]
+    keys = {f"sort_{index}": term.expression for index, term in enumerate(ordering)}
+    candidates = users.order_by().annotate(page_id=F("pk"), **keys).values("page_id", *keys)[: COUNT_CAP + 1]
+    sql, params = candidates.query.sql_with_params()
+    names = [f"c.{connection.ops.quote_name(key)}" for key in keys]
+    columns = ", ".join(names)
+    order = ", ".join(
+        f"{name} {'DESC' if term.descending else 'ASC'}"
+        + (" NULLS LAST" if term.nulls_last else " NULLS FIRST" if term.nulls_first else "")
+        for name, term in zip(names, ordering, strict=True)
+    )
+    # Only the ORM's own SQL and quoted names are formatted into the text; values are parameters.
+    if offset == 0:
+        # The first page cannot be past the end: it starts at place 1, and only its top rows are sorted.
+        query = f"SELECT c.page_id, COUNT(*) OVER (), 1, {columns} FROM ({sql}) AS c ORDER BY {order} LIMIT %s"  # noqa: S608
+        arguments = (*params, limit)
+    else:
+        query = (
+            f"SELECT * FROM (SELECT c.page_id, COUNT(*) OVER () AS total, "  # noqa: S608
+            f"ROW_NUMBER() OVER (ORDER BY {order}) AS place, {columns} FROM ({sql}) AS c) AS p "
+            "WHERE place > LEAST(%s, (total - 1) / %s * %s) ORDER BY place LIMIT %s"
+        )
+        arguments = (*params, offset, limit, limit, limit)
+    with connection.cursor() as cursor:
+        cursor.execute(query, arguments)
+        rows = cursor.fetchall()
+    if not rows:
+        return _Candidates([], 0, 0, ())
+    return _Candidates([row[0] for row in rows], rows[0][1], rows[0][2] - 1, tuple(rows[-1][3:]))
+
+
+class RowCompare(Func):
+    """`(<columns>) <= (<values>)` (`>=` for a descending sort): rows up to a sort key, compared as
+    a whole the way the sort's btree index orders them, so that index can stop there."""
+
+    template = "%(expressions)s"
+    output_field = BooleanField()
+
+    def __init__(self, ordering: Sequence[OrderBy], key: Sequence[Any]) -> None:
+        columns = Func(*(term.expression for term in ordering), template="(%(expressions)s)")
+        values = Func(*(Value(value) for value in key), template="(%(expressions)s)")
+        super().__init__(columns, values, arg_joiner=" >= " if ordering[0].descending else " <= ")
+
+
+def sort_bound(ordering: Sequence[OrderBy], key: Sequence[Any]) -> Q:
+    """The rows that sort up to `key` (included) in `ordering`.
+
+    One row comparison would do, but PostgreSQL estimates one from its first column alone: for
+    `(status, name, id) <= ('active', 'aisha …', 4)` that is "80 % of the rows", and it then reads
+    the account through another index. Split on the first column (`status < 'active' OR (status =
+    'active' AND (name, id) <= ('aisha …', 4))`), the estimate is a few rows, and both branches are
+    ranges of the sort's index.
+    """
+    if len({term.descending for term in ordering}) != 1:
+        raise ValueError("a sort bound needs every column sorted the same way")
+    first, *rest = ordering
+    before = GreaterThan if first.descending else LessThan
+    return Q(before(first.expression, key[0])) | Q(Exact(first.expression, key[0]), RowCompare(rest, key[1:]))
+
+
+def _bounded_page_ids(
+    account: ZoomAccount,
+    filters: UserFilters,
+    ordering: Sequence[OrderBy],
+    last_key: Sequence[Any],
+    *,
+    offset: int,
+    limit: int,
+) -> list[int]:
+    """The ids of a page of a search matching more than `COUNT_CAP` users, among all of them.
+
+    `last_key` is the sort key of the page's last row among the capped count's candidates. Those
+    are matches too, so at least `offset + limit` matches sort up to it: the page lies among the
+    matches up to that key (`sort_bound`), which are few (about `limit` divided by the share of all
+    matches the candidates were). The account is compared plainly, so the sort's btree index
+    (migrations 0002 and 0004) finds the rows up to the key.
+
+    Index scans and sequential scans are off for this one query (`SET LOCAL`, in its own
+    transaction), which leaves bitmap scans: the sort index's range up to the key, met with the
+    search index's matches when that is cheaper, then a few hundred rows sorted. Left to itself the
+    planner walks the sort's index in order and tests each row, expecting matches to be spread
+    evenly. They are not when the search and the sort look at the same column: "ivan" sorted by
+    name from Z to A reads the 145,000 names after Ivan's first, "senior" sorted by title every
+    title before it (150 to 500 ms at 250,000 users). Over the benchmark's 65 searches above the
+    cap, the bitmap scans took 10 ms (median) and 45 ms at most, the ordered walk 7 ms and 200 ms.
+    """
+    users = users_search(account, filters, hide_account=False).filter(sort_bound(ordering, last_key))
+    page = users.values_list("pk", flat=True)[offset : offset + limit]
+    with transaction.atomic(using=page.db), connections[page.db].cursor() as cursor:
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        ids = list(page)
+        # Nothing was written. Rolling back also undoes the settings when a caller's transaction
+        # goes on (this block is then a savepoint, and SET LOCAL would last to that one's end).
+        transaction.set_rollback(True, using=page.db)
+    return ids
 
 
 def groups_search(account: ZoomAccount, q: str = "") -> QuerySet[DirectoryGroup]:

@@ -91,12 +91,9 @@ def user_list(request: AccountRequest) -> HttpResponse:
     filters = form.filters()
     for problem in form.problems():
         messages.warning(request, problem)
-    # Only what a row shows: the raw payload and the profile fields would be read for nothing.
-    users = users_search(account, filters).only(*LIST_FIELDS)
-    # A page that is not a number is the first, one past the end (or a billion) the last.
-    page = users_page(
-        users, number=request.GET.get("page"), per_page=form.page_size(), searching=bool(filters.q.split())
-    )
+    # A page that is not a number is the first, one past the end (or a billion) the last. Only what
+    # a row shows is loaded: the raw payload and the profile fields would be read for nothing.
+    page = users_page(account, filters, number=request.GET.get("page"), per_page=form.page_size(), fields=LIST_FIELDS)
     context = {
         **_base_context(request, "users"),
         "form": form,
