@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -123,3 +127,27 @@ def test_access_logs_never_carry_query_strings() -> None:
     assert "%(U)s" in gunicorn.access_log_format
     for atom in ("%(r)s", "%(q)s", "%({"):
         assert atom not in gunicorn.access_log_format
+
+
+def _database_options(tmp_path: Path, **env: str) -> dict:
+    """The OPTIONS settings.py gives the default database under `env` (read in a fresh process)."""
+    code = "import json, zoomadmin.settings as s; print(json.dumps(s.DATABASES['default'].get('OPTIONS', {})))"
+    environ = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "PG_OPTIONS", "ZOOMADMIN_SERVE", "SANDBOX_DATABASE_URL"}
+    }
+    environ.update(ZOOMADMIN_VAR_DIR=str(tmp_path), **env)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=environ, capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_postgresql_connections_price_random_reads_for_ssd_unless_told_otherwise(tmp_path: Path) -> None:
+    url = "postgres://zoomadmin@db.example.com:5432/zoomadmin"
+    assert _database_options(tmp_path, DATABASE_URL=url)["options"] == "-c random_page_cost=1.1"
+    assert "options" not in _database_options(tmp_path, DATABASE_URL=url, PG_OPTIONS="")
+    assert _database_options(tmp_path, DATABASE_URL=url, PG_OPTIONS="-c work_mem=64MB")["options"] == "-c work_mem=64MB"
+    # SQLite (the demo) gets none of it.
+    assert "options" not in _database_options(tmp_path)
