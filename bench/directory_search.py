@@ -29,17 +29,16 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
 import random
 import re
 import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
-from _support import ROOT, fresh_postgres, manage
+from _support import admin_client, dashboard_migrate, django_start, fresh_postgres, postgres_url_required
 
 FIRST = [
     "Jill",
@@ -137,22 +136,12 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=40)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    postgres_url = os.environ.get("DATABASE_URL", "")
-    if not postgres_url.startswith(("postgres://", "postgresql://")):
-        sys.exit("DATABASE_URL must name a PostgreSQL database (a fresh one is created beside it).")
-
     with (
         tempfile.TemporaryDirectory(prefix="bench-dsearch-") as tmp,
-        fresh_postgres(postgres_url, prefix="bench_dsearch") as url,
+        fresh_postgres(postgres_url_required(), prefix="bench_dsearch") as url,
     ):
-        env = {**os.environ, "DATABASE_URL": url, "ZOOMADMIN_VAR_DIR": tmp}
-        env.pop("ZOOMADMIN_SERVE", None)
-        manage(env, "migrate", "-v0")
-        os.environ.update(DATABASE_URL=url, ZOOMADMIN_VAR_DIR=tmp, DJANGO_SETTINGS_MODULE="zoomadmin.settings")
-        sys.path.insert(0, str(ROOT))
-        import django
-
-        django.setup()
+        dashboard_migrate(url, tmp)
+        django_start({"DATABASE_URL": url, "ZOOMADMIN_VAR_DIR": tmp})
         result = run(args, Path(tmp))
     print(json.dumps(result))
 
@@ -250,12 +239,8 @@ def queries(args: argparse.Namespace, rng: random.Random, group_ids: list[str]) 
 
 def run(args: argparse.Namespace, state: Path) -> dict[str, object]:
     from django.conf import settings
-    from django.contrib.auth import get_user_model
     from django.db import connection
-    from django.test import Client
 
-    from zoomadmin.accounts.connections import CURRENT_SESSION_KEY
-    from zoomadmin.accounts.models import ZoomConnection
     from zoomadmin.directory.models import DirectoryGroup
     from zoomadmin.directory.search import COUNT_CAP
 
@@ -269,20 +254,8 @@ def run(args: argparse.Namespace, state: Path) -> dict[str, object]:
         cursor.execute("VACUUM ANALYZE")
     print(f"filled {2 * args.users} users in {time.monotonic() - started:.1f} s", file=sys.stderr)
 
-    person = get_user_model().objects.create(username="bench-admin")
     # The list reads only the mirror: the connection's tokens are never used, any will do.
-    admin = ZoomConnection(
-        user=person, account=account, zoom_user_id="BENCHACCT1-u0000000", zoom_email="admin@bench", role="Owner"
-    )
-    admin.tokens_set(
-        access_token="unused", refresh_token="unused", expires_at=django_now() + timedelta(hours=1), scopes=""
-    )
-    admin.save()
-    client = Client()
-    client.force_login(person)
-    session = client.session
-    session[CURRENT_SESSION_KEY] = admin.pk
-    session.save()
+    client = admin_client(account)  # type: ignore[arg-type]
     url = f"/a/{account.zoom_id}/users/"  # type: ignore[attr-defined]
     group_ids = list(DirectoryGroup.objects.filter(account=account).values_list("zoom_id", flat=True))
     timings = []
