@@ -5,7 +5,8 @@ Two user projections: the *full* profile (Get, Create, PUT, PATCH: all four sche
 users (no `zoom:1.0:User` block; the enterprise extension carries only `department` and
 `employeeNumber`), as reported on Zoom's developer forum. `roles` and `groups` are a single
 object or an array depending on the account's `roles_groups_shape`, because Zoom's own examples
-show both. Users passed here must have `sandbox_groups` prefetched (ordered) to avoid N+1.
+show both. The caller reads the users' groups (`scim_services.user_groups_of`: one query for a
+whole page) and passes them in.
 """
 
 from __future__ import annotations
@@ -94,12 +95,11 @@ def user_render(
     request: HttpRequest,
     account: SandboxAccount,
     full: bool,
-    groups: list[tuple[str, str]] | None = None,
+    groups: list[tuple[str, str]],
 ) -> dict[str, Any]:
     """A user as Zoom answers it: the full profile, or List users' reduced projection.
 
-    `groups`: the user's groups as (Zoom id, name) in group order, when the caller read them
-    already (a list page reads a page's memberships in one query); else `user.sandbox_groups`.
+    `groups`: the user's groups as (Zoom id, name) in group order (`scim_services.user_groups_of`).
     """
     body: dict[str, Any] = {
         "schemas": list(FULL_USER_SCHEMAS if full else LIST_USER_SCHEMAS),
@@ -120,8 +120,6 @@ def user_render(
         if user.phone_numbers:
             body["phoneNumbers"] = user.phone_numbers
     roles = _shaped([{"value": user.role, "display": user.role, "primary": True}], account=account)
-    if groups is None:
-        groups = [(group.zoom_id, group.display_name) for group in user.sandbox_groups.all()]
     shaped_groups = _shaped([{"value": value, "display": display} for value, display in groups], account=account)
     if roles is not None:
         body["roles"] = roles

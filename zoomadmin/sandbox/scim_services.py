@@ -20,7 +20,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -46,15 +46,8 @@ _ENTERPRISE_FIELDS = {
 # --- lookups ---------------------------------------------------------------------------------------
 
 
-def user_groups_prefetch() -> Prefetch[Any]:
-    """The prefetch every user rendering needs: the user's groups in a stable order."""
-    return Prefetch(
-        "sandbox_groups", queryset=SandboxGroup.objects.order_by("id").only("id", "zoom_id", "display_name")
-    )
-
-
 def user_groups_of(users: list[SandboxUser]) -> dict[int, list[tuple[str, str]]]:
-    """Each user's groups as (Zoom id, name), in the order of `user_groups_prefetch`: one query."""
+    """Each user's groups as (Zoom id, name), oldest group first (what every user rendering shows): one query."""
     through = SandboxGroup.members.through
     rows = (
         through.objects.filter(sandboxuser_id__in=[user.pk for user in users])

@@ -47,9 +47,10 @@ def _by_method(handlers: dict[str, Callable[..., HttpResponse]]) -> Callable[...
 def _user_answer(
     request: HttpRequest, account: SandboxAccount, user: SandboxUser, *, status: int = 200
 ) -> HttpResponse:
-    # Re-read with groups prefetched: the answer shows memberships as they are now.
-    fresh = SandboxUser.objects.prefetch_related(services.user_groups_prefetch()).get(pk=user.pk)
-    return scim_json(user_render(user=fresh, request=request, account=account, full=True), status=status)
+    # Re-read with its groups: the answer shows the user and memberships as they are now.
+    fresh = SandboxUser.objects.get(pk=user.pk)
+    groups = services.user_groups_of([fresh]).get(fresh.pk, [])
+    return scim_json(user_render(user=fresh, request=request, account=account, full=True, groups=groups), status=status)
 
 
 def _group_answer(
