@@ -258,6 +258,9 @@ class SearchPaginator(Paginator):  # type: ignore[type-arg]
     def _get_page(self, *args: Any, **kwargs: Any) -> SearchPage:
         return SearchPage(*args, **kwargs)
 
+    def get_page(self, number: Any) -> SearchPage:
+        return cast(SearchPage, super().get_page(number))
+
 
 class SearchPage(Page):  # type: ignore[type-arg]
     """A page of a `SearchPaginator`: with a capped count, the pages end where the rows do."""
@@ -306,19 +309,19 @@ def users_page(
     users = users_search(account, filters).only(*fields)
     paginator = SearchPaginator(users, per_page, cap=COUNT_CAP)
     if not search_words(filters.q):
-        return cast(SearchPage, paginator.get_page(number))
+        return paginator.get_page(number)
     try:
         wanted = max(1, int(number or 1))
     except (TypeError, ValueError):
         wanted = 1
     offset = (wanted - 1) * per_page
     if offset >= 10**9:
-        return cast(SearchPage, paginator.get_page(number))
+        return paginator.get_page(number)
     if connections[users.db].vendor != "postgresql":
         ids, total = _counted_page_ids(users, offset=offset, limit=per_page)
         if not ids and offset > 0:
             # Past the end: count, then show the last page.
-            return cast(SearchPage, paginator.get_page(number))
+            return paginator.get_page(number)
         return _loaded_page(paginator, ids, total or 0, wanted, fields)
     ordering = sort_ordering(filters.sort)
     candidates = _capped_page_ids(users, ordering, offset=offset, limit=per_page)
@@ -337,7 +340,7 @@ def users_page(
             paginator.capped = False
             if not ids:
                 # Past the end: count, then show the last page.
-                return cast(SearchPage, paginator.get_page(number))
+                return paginator.get_page(number)
             return _loaded_page(paginator, ids, offset + len(ids), wanted, fields)
     return _loaded_page(paginator, ids, COUNT_CAP + 1, wanted, fields)
 

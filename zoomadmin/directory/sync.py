@@ -549,13 +549,17 @@ class _Pass:
     def _memberships_write(self, *, at_least: int = MEMBERSHIP_BATCH) -> None:
         if not self.members_ready or len(self.members_ready) < at_least:
             return
+        self._memberships_insert(self.members_ready)
+        self.members_ready = []
+
+    def _memberships_insert(self, pairs: Iterable[tuple[int, int]]) -> None:
+        """Insert (group, user) memberships of the account; pairs already there stay as they are."""
         bulk_upsert(
             DirectoryMembership,
-            [{"account_id": self.account.pk, "group_id": g, "user_id": u} for g, u in self.members_ready],
+            [{"account_id": self.account.pk, "group_id": g, "user_id": u} for g, u in pairs],
             unique_fields=("group", "user"),
             update_fields=(),
         )
-        self.members_ready = []
 
     def _take_groups(self, page: Page[GroupRow]) -> None:
         if page.total_results is not None:
@@ -712,12 +716,7 @@ class _Pass:
         if stale:
             self.run.memberships_removed = DirectoryMembership.objects.filter(pk__in=stale).delete()[0]
         if added:
-            bulk_upsert(
-                DirectoryMembership,
-                [{"account_id": self.account.pk, "group_id": g, "user_id": u} for g, u in added],
-                unique_fields=("group", "user"),
-                update_fields=(),
-            )
+            self._memberships_insert(added)
         self.run.memberships_added = len(added) + len(self.memberships_early)
         if stale or added or self.memberships_early:
             # Counted by the database: the rows written during the pass, and any an admin added meanwhile.
