@@ -102,20 +102,6 @@ def user_refusals(user: DirectoryUser) -> dict[str, str]:
 # Users
 
 
-# Edit form field → mirror column (the form's names are the bulk import's, see imports.engine).
-EDIT_FIELDS = {
-    "first_name": "given_name",
-    "last_name": "family_name",
-    "display_name": "display_name",
-    "title": "title",
-    "department": "department",
-    "manager": "manager",
-    "employee_number": "employee_number",
-    "cost_center": "cost_center",
-    "organization": "organization",
-    "division": "division",
-    "user_type": "user_type",
-}
 # Words in Zoom's refusal → the form field it is about (Zoom names the SCIM attribute).
 _ERROR_FIELDS = (
     ("givenname", "first_name"),

@@ -43,6 +43,7 @@ from zoomadmin.directory.forms import (
 from zoomadmin.directory.models import DirectoryGroup, DirectoryUser
 from zoomadmin.directory.search import UserFilters, groups_search, user_facets, users_page, users_search
 from zoomadmin.directory.sync import sync_freshness, sync_request
+from zoomadmin.imports.engine import MIRROR_COLUMNS
 from zoomadmin.zoom.errors import NotFound, ZoomError
 
 GROUPS_PAGE_SIZE = 50
@@ -177,7 +178,8 @@ def user_detail(request: AccountRequest, zoom_user_id: str) -> HttpResponse:
 
 
 def _edit_initial(user: DirectoryUser) -> dict[str, Any]:
-    return {name: getattr(user, attr) for name, attr in changes.EDIT_FIELDS.items()}
+    # The edit form's fields are the bulk import's (imports.engine), filled from the mirror's columns.
+    return {name: getattr(user, attr) for name, attr in MIRROR_COLUMNS.items()}
 
 
 @account_view

@@ -95,6 +95,12 @@ NAME_FIELDS = ("first_name", "last_name")
 CORE_FIELDS = ("display_name", "user_type", "title")
 ENTERPRISE_FIELDS = ("department", "manager", "employee_number", "cost_center", "organization", "division")
 USER_FIELDS = (*NAME_FIELDS, *CORE_FIELDS, *ENTERPRISE_FIELDS)
+# The directory mirror's column of each of them (the plan reads the mirror, the edit form fills from it).
+MIRROR_COLUMNS = {
+    "first_name": "given_name",
+    "last_name": "family_name",
+    **{name: name for name in (*CORE_FIELDS, *ENTERPRISE_FIELDS)},
+}
 
 
 def user_values(user: ZoomUser) -> dict[str, Any]:

@@ -35,27 +35,13 @@ from zoomadmin.accounts.models import ZoomAccount, ZoomConnection
 from zoomadmin.directory.models import DirectoryGroup, DirectoryMembership, DirectoryUser, UserRole, UserStatus
 from zoomadmin.imports.columns import Field
 from zoomadmin.imports.csvfile import CsvRefused
-from zoomadmin.imports.engine import USER_FIELDS, values_diff
+from zoomadmin.imports.engine import MIRROR_COLUMNS, USER_FIELDS, values_diff
 from zoomadmin.imports.models import Action, ChangeSet, GroupOp, JobStatus, Outcome, Source
 from zoomadmin.imports.rows import GROUP_SEPARATOR, RowAction, RowError, RowIntent, intake_open
 from zoomadmin.imports.services import RowSpec, changeset_create, job_cancel
 
 # Rows looked up in the mirror per query.
 PLAN_CHUNK_SIZE = 1000
-# Mirror column of each field a row sets (the engine's names).
-MIRROR_COLUMNS = {
-    "first_name": "given_name",
-    "last_name": "family_name",
-    "display_name": "display_name",
-    "user_type": "user_type",
-    "title": "title",
-    "department": "department",
-    "manager": "manager",
-    "employee_number": "employee_number",
-    "cost_center": "cost_center",
-    "organization": "organization",
-    "division": "division",
-}
 _USER_COLUMNS = ("pk", "zoom_id", "email", "active", "status", "role", *MIRROR_COLUMNS.values())
 NEVER_SYNCED = (
     "The directory of this account has never been synced, so there is nothing to compare the file with; "
