@@ -33,7 +33,8 @@ def test_list_shows_every_account(make_sandbox_account: MakeAccount) -> None:
 def test_show_by_name_id_or_zoom_id(make_sandbox_account: MakeAccount) -> None:
     account = make_sandbox_account(name="Initech", latency_mean_ms=120)
     for ref in ("initech", str(account.pk), account.zoom_id):
-        output = run("show", ref)
+        # "--": a Zoom id may start with "-" (URL-safe base64), which would read as an option.
+        output = run("show", "--", ref)
         assert "Initech" in output
         assert "latency_mean_ms = 120" in output
         assert "rate_limits_enabled = false" in output
