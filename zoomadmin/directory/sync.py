@@ -512,17 +512,20 @@ class _Pass:
     def _flush(self) -> None:
         if not self.batch:
             return
-        bulk_upsert(DirectoryUser, self.batch, unique_fields=("account", "zoom_id"), update_fields=USER_UPSERT_FIELDS)
-        created = [row["zoom_id"] for row in self.batch if row["zoom_id"] not in self.user_pks]
+        written = bulk_upsert(
+            DirectoryUser,
+            self.batch,
+            unique_fields=("account", "zoom_id"),
+            update_fields=USER_UPSERT_FIELDS,
+            returning=("zoom_id", "pk"),
+        )
         self.batch = []
-        if created:
-            new_pks = DirectoryUser.objects.filter(account=self.account, zoom_id__in=created).values_list(
-                "zoom_id", "pk"
-            )
-            for zoom_id, pk in new_pks:
-                self.user_pks[zoom_id] = pk
-                for group_pk in self.members_waiting.pop(zoom_id, ()):
-                    self._membership_ready(group_pk, pk)
+        for zoom_id, pk in written:
+            if zoom_id in self.user_pks:
+                continue
+            self.user_pks[zoom_id] = pk
+            for group_pk in self.members_waiting.pop(zoom_id, ()):
+                self._membership_ready(group_pk, pk)
         self._memberships_write()
 
     # -- memberships while the pass runs (calling thread) -----------------------------------
@@ -553,12 +556,17 @@ class _Pass:
         self.members_ready = []
 
     def _memberships_insert(self, pairs: Iterable[tuple[int, int]]) -> None:
-        """Insert (group, user) memberships of the account; pairs already there stay as they are."""
+        """Insert (group, user) memberships of the account; pairs already there stay as they are.
+
+        The pass only inserts pairs the mirror did not have when it started, so they are new unless
+        an admin added the same member meanwhile (then that batch takes the slower upsert).
+        """
         bulk_upsert(
             DirectoryMembership,
             [{"account_id": self.account.pk, "group_id": g, "user_id": u} for g, u in pairs],
             unique_fields=("group", "user"),
             update_fields=(),
+            probably_new=True,
         )
 
     def _take_groups(self, page: Page[GroupRow]) -> None:
@@ -811,17 +819,27 @@ def bulk_upsert(
     *,
     unique_fields: tuple[str, ...],
     update_fields: tuple[str, ...],
-) -> None:
+    returning: tuple[str, ...] = (),
+    probably_new: bool = False,
+) -> list[tuple[Any, ...]]:
     """Insert `rows` (field name → value; missing fields take their default), updating
     `update_fields` of rows that already exist (none: leave them alone).
 
+    Returns the `returning` fields (`"pk"` for the primary key) of every row inserted or updated,
+    in no particular order (nothing when `returning` is empty).
+
     On PostgreSQL the batch is streamed with COPY into a temporary table, then upserted with one
     `INSERT … SELECT … ON CONFLICT`: a first sync writes tens of thousands of rows, and building a
-    model instance per row (bulk_create) cost more than the rate limit leaves per row. Elsewhere,
-    bulk_create.
+    model instance per row (bulk_create) cost more than the rate limit leaves per row. With
+    `probably_new` (the caller knows of no existing row among them), the rows are first COPYed
+    straight into the table, which halves the database's work; if one exists after all, that COPY
+    is undone and the batch takes the upsert (`probably_new` cannot be combined with `returning`).
+    Elsewhere, bulk_create.
     """
     if not rows:
-        return
+        return []
+    if probably_new and returning:
+        raise ValueError("bulk_upsert: probably_new rows are COPYed, which returns nothing")
     connection = connections[router.db_for_write(model)]
     fields = [field for field in model._meta.concrete_fields if not field.primary_key]
     # Concrete fields always have a column; the stubs allow None for the others.
@@ -842,7 +860,12 @@ def bulk_upsert(
             )
         else:
             model._default_manager.bulk_create(instances, batch_size=BATCH_SIZE, ignore_conflicts=True)
-        return
+        if not returning:
+            return []
+        if not update_fields or any(instance.pk is None for instance in instances):
+            # SQLite 3.35+ sets the keys of upserted rows; ignored conflicts have none to set.
+            raise NotImplementedError("bulk_upsert: returning needs update_fields and a database that sets keys")
+        return [tuple(getattr(instance, name) for name in returning) for instance in instances]
     # COPY into a temporary table, then one INSERT … SELECT … ON CONFLICT from it. Measured on
     # 50,000 users (docs/benchmarks.md, directory sync): sending the rows as one array parameter per
     # column cost 90 µs a row, most of it building and parsing the arrays' text (the raw payloads'
@@ -873,10 +896,27 @@ def bulk_upsert(
     else:
         action = "DO NOTHING"
     # Only names from the model's metadata go into the text; every value travels through COPY.
+    returned = ", ".join(
+        connection.ops.quote_name(str(model._meta.pk.column) if name == "pk" else column_names[name])
+        for name in returning
+    )
     table = connection.ops.quote_name(model._meta.db_table)
     staging = connection.ops.quote_name(f"zoomadmin_upsert_{model._meta.db_table}")
     column_list = ", ".join(columns)
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        if probably_new:
+            try:
+                # The psycopg cursor's errors become Django's (a duplicate: IntegrityError).
+                with (
+                    transaction.atomic(using=connection.alias),
+                    connection.wrap_database_errors,
+                    cursor.cursor.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy,
+                ):
+                    for row in rows:
+                        copy.write_row(values_of(row))
+                return []
+            except IntegrityError:
+                pass  # one of them was there after all: the upsert below
         cursor.execute(
             f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS "  # noqa: S608
             f"SELECT {column_list} FROM {table} WITH NO DATA"
@@ -886,5 +926,9 @@ def bulk_upsert(
                 copy.write_row(values_of(row))
         cursor.execute(
             f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM {staging} "  # noqa: S608
-            f"ON CONFLICT ({conflict}) {action}"
+            f"ON CONFLICT ({conflict}) {action}" + (f" RETURNING {returned}" if returning else "")
         )
+        written = [tuple(row) for row in cursor.fetchall()] if returning else []
+        # Dropped now, not only at commit: a caller inside a longer transaction may upsert again.
+        cursor.execute(f"DROP TABLE {staging}")
+        return written
