@@ -188,13 +188,20 @@ class DirectoryMembership(models.Model):
 
     # A first sync writes a row per membership (173,000 for 50,000 users), so no index or check is
     # here twice: the unique (group, user) and the (user, group) indexes serve lookups by group and
-    # by user, and the account is the group's and the user's (both checked by the database), so it
-    # is not checked again (Django still deletes memberships with their account).
+    # by user. The database checks none of the three references: checking a group and a user for
+    # every row was half of what writing a membership cost PostgreSQL (docs/benchmarks.md, directory
+    # sync). Django deletes memberships with their account, group or user (every deletion goes
+    # through the ORM), the sync only writes pairs of rows it has just stored, and a pass removes a
+    # membership whose user vanished meanwhile (sync._Pass._store_memberships).
     account = models.ForeignKey(
         ZoomAccount, on_delete=models.CASCADE, related_name="directory_memberships", db_constraint=False
     )
-    group = models.ForeignKey(DirectoryGroup, on_delete=models.CASCADE, related_name="memberships", db_index=False)
-    user = models.ForeignKey(DirectoryUser, on_delete=models.CASCADE, related_name="memberships", db_index=False)
+    group = models.ForeignKey(
+        DirectoryGroup, on_delete=models.CASCADE, related_name="memberships", db_index=False, db_constraint=False
+    )
+    user = models.ForeignKey(
+        DirectoryUser, on_delete=models.CASCADE, related_name="memberships", db_index=False, db_constraint=False
+    )
 
     class Meta:
         constraints: ClassVar = [

@@ -874,19 +874,28 @@ def bulk_upsert(
     # psycopg writes str, int, bool and aware datetimes itself; JSON goes as text (a `JsonText` is
     # text already); anything else takes its field's adaptation.
     passed = (str, int, bool, datetime, type(None))
-    json_columns = [index for index, column_field in enumerate(fields) if isinstance(column_field, models.JSONField)]
-    other_columns = [index for index in range(len(fields)) if index not in json_columns]
-    defaults = [(column_field.attname, column_field.get_default()) for column_field in fields]
+
+    def prepared(column_field: models.Field[Any, Any], value: Any) -> Any:
+        if isinstance(column_field, models.JSONField):
+            return value if isinstance(value, JsonText) else json.dumps(value)
+        if not isinstance(value, passed) or (isinstance(value, datetime) and timezone.is_naive(value)):
+            return column_field.get_db_prep_save(value, connection)
+        return value
+
+    # The fields a row leaves out take their default, prepared once per batch, not once per row.
+    defaults = [prepared(column_field, column_field.get_default()) for column_field in fields]
+    positions = {
+        column_field.attname: (index, column_field, isinstance(column_field, models.JSONField))
+        for index, column_field in enumerate(fields)
+    }
+    plain = {str, int, bool, type(None)}
 
     def values_of(row: dict[str, Any]) -> list[Any]:
-        values = [row.get(attname, default) for attname, default in defaults]
-        for index in json_columns:
-            value = values[index]
-            values[index] = value if isinstance(value, JsonText) else json.dumps(value)
-        for index in other_columns:
-            value = values[index]
-            if not isinstance(value, passed) or (isinstance(value, datetime) and timezone.is_naive(value)):
-                values[index] = fields[index].get_db_prep_save(value, connection)
+        values = defaults.copy()
+        for attname, value in row.items():
+            index, column_field, is_json = positions[attname]
+            # Most values are plain str, int or bool: psycopg writes them as they are.
+            values[index] = value if type(value) in plain and not is_json else prepared(column_field, value)
         return values
 
     conflict = ", ".join(connection.ops.quote_name(column_names[name]) for name in unique_fields)
