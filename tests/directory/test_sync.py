@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone
 
 from zoomadmin.accounts.models import ZoomAccount, ZoomConnection
+from zoomadmin.directory import sync
 from zoomadmin.directory.models import (
     DirectoryGroup,
     DirectoryMembership,
@@ -101,6 +102,53 @@ def test_full_sync_creates_the_mirror(seeded: tuple[SandboxAccount, ZoomAccount]
     assert fresh.running is None
     assert fresh.failed is None
     assert fresh.enrichment_pending == USERS
+
+
+def test_small_batches_written_by_parallel_writers_fill_the_same_mirror(
+    seeded: tuple[SandboxAccount, ZoomAccount], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dozens of user and membership batches, two writer threads, the pass waiting for them when
+    they are behind: every user and membership lands once, as in one batch."""
+    sandbox, account = seeded
+    monkeypatch.setattr(sync, "BATCH_SIZE", 17)
+    monkeypatch.setattr(sync, "MEMBERSHIP_BATCH", 23)
+    monkeypatch.setattr(sync, "WRITES_WAITING", 2)
+    run = _sync(account)
+    assert run.status == SyncStatus.SUCCEEDED, run.error
+    assert run.users_created == USERS
+    assert set(DirectoryUser.objects.filter(account=account).values_list("zoom_id", flat=True)) == set(
+        SandboxUser.objects.filter(account=sandbox).values_list("zoom_id", flat=True)
+    )
+    assert _mirror_pairs(account) == _sandbox_pairs(sandbox)
+    assert run.memberships_added == DirectoryMembership.objects.filter(account=account).count()
+    for group in DirectoryGroup.objects.filter(account=account):
+        assert group.member_count == SandboxGroup.objects.get(zoom_id=group.zoom_id).members.count()
+    assert _sync(account).rows_written == 0
+
+
+def test_a_write_that_fails_fails_the_pass(
+    seeded: tuple[SandboxAccount, ZoomAccount], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _sandbox, account = seeded
+    monkeypatch.setattr(sync, "BATCH_SIZE", 40)
+    calls = 0
+    users_write = sync._users_write
+
+    def failing(batch: list[dict[str, Any]]) -> list[tuple[str, int]]:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise RuntimeError("disk full")
+        return users_write(batch)
+
+    monkeypatch.setattr(sync, "_users_write", failing)
+    with pytest.raises(RuntimeError, match="disk full"):
+        _sync(account)
+    run = SyncRun.objects.get(account=account)
+    assert run.status == SyncStatus.FAILED
+    assert "internal error" in run.error
+    account.refresh_from_db()
+    assert account.last_synced_at is None
 
 
 def test_second_sync_without_changes_writes_nothing(seeded: tuple[SandboxAccount, ZoomAccount]) -> None:

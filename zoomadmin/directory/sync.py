@@ -36,6 +36,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -82,6 +83,10 @@ PAGE_SIZE = 100
 BATCH_SIZE = 1000
 # Memberships gathered before they are written during a pass.
 MEMBERSHIP_BATCH = 5000
+# Threads (each with its own database connection) writing batches during a pass on PostgreSQL, and
+# how many batches may wait for them before the pass stops taking pages to let them catch up.
+WRITERS = 2
+WRITES_WAITING = 4
 # Unseen mirror rows checked one by one with Zoom before removal, at most.
 VERIFY_MAX = 200
 # Transient failures of one page are retried this many times inside the pass before it fails.
@@ -277,7 +282,11 @@ class _Groups:
 
 
 class _Pass:
-    """One pass of the sync (see the module docstring). Only the calling thread touches the database."""
+    """One pass of the sync (see the module docstring).
+
+    Only the calling thread and the writer threads (`_Writers`, each writing whole batches) touch the
+    database; the fetching threads only fetch and parse.
+    """
 
     def __init__(self, *, run: SyncRun, client: ZoomClient) -> None:
         self.run = run
@@ -311,6 +320,9 @@ class _Pass:
         self.groups_listed = False
         self.groups = _Groups()
         self.batch: list[dict[str, Any]] = []
+        # Batches being written by the writer threads: what each future's result is for.
+        self.writing: dict[Future[Any], str] = {}
+        self.writers: _Writers | None = None
         self.last_progress = 0.0
         self.step = PAGE_SIZE
         self.next_start = 1
@@ -352,6 +364,13 @@ class _Pass:
     # -- the pass -----------------------------------------------------------------------------
 
     def execute(self) -> None:
+        # Batches are written by writer threads, so the database works on two at once while this
+        # thread goes on taking pages (PostgreSQL; SQLite writes one at a time anyway).
+        vendor = connections[router.db_for_write(DirectoryUser)].vendor
+        with _Writers(WRITERS if vendor == "postgresql" else 1) as self.writers:
+            self._execute()
+
+    def _execute(self) -> None:
         started = time.monotonic()
         first_users = self._users_page(1)
         first_groups = self._groups_page(1)
@@ -382,8 +401,11 @@ class _Pass:
             if group_pages_left == 0:
                 self._groups_listed_all(gets, pending)
             while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                done, _ = wait([*pending, *self.writing], return_when=FIRST_COMPLETED)
                 for future in done:
+                    if future in self.writing:
+                        self._written(future)
+                        continue
                     kind = pending.pop(future)
                     result = future.result()  # a page that failed for good fails the pass
                     if kind == "users":
@@ -403,7 +425,9 @@ class _Pass:
             # Offset paging ends early when Zoom added users during the pass: fetch what the last
             # pages say is there (rarely more than one extra page).
             self._fetch_tail()
+            self._writes_wait(until=0)
             self._memberships_write(at_least=1)
+            self._writes_wait(until=0)
             fetched = time.monotonic()
             verified_users, verified_groups = self._verify_removals(pool)
         verified = time.monotonic()
@@ -512,15 +536,29 @@ class _Pass:
     def _flush(self) -> None:
         if not self.batch:
             return
-        written = bulk_upsert(
-            DirectoryUser,
-            self.batch,
-            unique_fields=("account", "zoom_id"),
-            update_fields=USER_UPSERT_FIELDS,
-            returning=("zoom_id", "pk"),
-        )
-        self.batch = []
-        for zoom_id, pk in written:
+        batch, self.batch = self.batch, []
+        self._write("users", _users_write, batch)
+
+    def _write(self, kind: str, write: Callable[..., Any], *args: Any) -> None:
+        """Hand a batch to the writer threads (waiting for them first when they are behind)."""
+        assert self.writers is not None, "writes happen during the pass"
+        self._writes_wait(until=WRITES_WAITING - 1)
+        self.writing[self.writers.submit(write, *args)] = kind
+
+    def _writes_wait(self, *, until: int) -> None:
+        """Take the written batches' results until at most `until` batches are still being written."""
+        while len(self.writing) > until:
+            done, _ = wait(self.writing, return_when=FIRST_COMPLETED)
+            for future in done:
+                self._written(future)
+
+    def _written(self, future: Future[Any]) -> None:
+        """A batch is written (a write that failed fails the pass); its users' keys free memberships."""
+        kind = self.writing.pop(future)
+        result = future.result()
+        if kind != "users":
+            return
+        for zoom_id, pk in result:
             if zoom_id in self.user_pks:
                 continue
             self.user_pks[zoom_id] = pk
@@ -552,22 +590,8 @@ class _Pass:
     def _memberships_write(self, *, at_least: int = MEMBERSHIP_BATCH) -> None:
         if not self.members_ready or len(self.members_ready) < at_least:
             return
-        self._memberships_insert(self.members_ready)
-        self.members_ready = []
-
-    def _memberships_insert(self, pairs: Iterable[tuple[int, int]]) -> None:
-        """Insert (group, user) memberships of the account; pairs already there stay as they are.
-
-        The pass only inserts pairs the mirror did not have when it started, so they are new unless
-        an admin added the same member meanwhile (then that batch takes the slower upsert).
-        """
-        bulk_upsert(
-            DirectoryMembership,
-            [{"account_id": self.account.pk, "group_id": g, "user_id": u} for g, u in pairs],
-            unique_fields=("group", "user"),
-            update_fields=(),
-            probably_new=True,
-        )
+        pairs, self.members_ready = self.members_ready, []
+        self._write("memberships", _memberships_insert, self.account.pk, pairs)
 
     def _take_groups(self, page: Page[GroupRow]) -> None:
         if page.total_results is not None:
@@ -724,7 +748,7 @@ class _Pass:
         if stale:
             self.run.memberships_removed = DirectoryMembership.objects.filter(pk__in=stale).delete()[0]
         if added:
-            self._memberships_insert(added)
+            _memberships_insert(self.account.pk, added)
         self.run.memberships_added = len(added) + len(self.memberships_early)
         if stale or added or self.memberships_early:
             # Counted by the database: the rows written during the pass, and any an admin added meanwhile.
@@ -741,6 +765,78 @@ class _Pass:
             for group in changed:
                 group.member_count = counts[group.pk]
             DirectoryGroup.objects.bulk_update(changed, ["member_count"], batch_size=1000)
+
+
+def _users_write(batch: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    """Upsert a batch of user rows; the Zoom id and key of each (a writer thread's task)."""
+    return bulk_upsert(
+        DirectoryUser,
+        batch,
+        unique_fields=("account", "zoom_id"),
+        update_fields=USER_UPSERT_FIELDS,
+        returning=("zoom_id", "pk"),
+    )
+
+
+def _memberships_insert(account_pk: int, pairs: Iterable[tuple[int, int]]) -> None:
+    """Insert (group, user) memberships of an account; pairs already there stay as they are.
+
+    A pass only inserts pairs the mirror did not have when it started, so they are new unless an
+    admin added the same member meanwhile (then that batch takes the slower upsert).
+    """
+    bulk_upsert(
+        DirectoryMembership,
+        [{"account_id": account_pk, "group_id": g, "user_id": u} for g, u in pairs],
+        unique_fields=("group", "user"),
+        update_fields=(),
+        probably_new=True,
+    )
+
+
+class _Writers:
+    """Threads that run a pass's database writes, each on its own connection (kept for the pass).
+
+    A `ThreadPoolExecutor` would do, except that each thread must close its connection when the
+    pass ends, and an executor cannot run a task on every one of its threads.
+    """
+
+    def __init__(self, count: int) -> None:
+        self.tasks: queue.SimpleQueue[tuple[Future[Any], Callable[..., Any], tuple[Any, ...]] | None] = (
+            queue.SimpleQueue()
+        )
+        self.threads = [
+            threading.Thread(target=self._run, name=f"sync-write-{number}", daemon=True) for number in range(count)
+        ]
+        for thread in self.threads:
+            thread.start()
+
+    def submit(self, write: Callable[..., Any], *args: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        self.tasks.put((future, write, args))
+        return future
+
+    def _run(self) -> None:
+        try:
+            while (task := self.tasks.get()) is not None:
+                future, write, args = task
+                if not future.set_running_or_notify_cancel():
+                    continue
+                try:
+                    future.set_result(write(*args))
+                except BaseException as exc:  # noqa: BLE001 - handed to the pass, which fails with it
+                    future.set_exception(exc)
+        finally:
+            connections.close_all()
+
+    def __enter__(self) -> _Writers:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Let the threads finish what was handed to them, close their connections and stop."""
+        for _ in self.threads:
+            self.tasks.put(None)
+        for thread in self.threads:
+            thread.join()
 
 
 def _plan(first: Page[Any], page_size: int) -> tuple[list[int], int]:
