@@ -6,14 +6,17 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx2
 import pytest
 
+from tests.conftest import SANDBOX_BASE_URL
 from zoomadmin.redis import redis_client
-from zoomadmin.sandbox import ratelimit
-from zoomadmin.sandbox.models import SandboxAccount
+from zoomadmin.sandbox import ARRIVED_US, ratelimit
+from zoomadmin.sandbox.models import SandboxAccount, SandboxUser
 from zoomadmin.sandbox.ratelimit import HEAVY, LIGHT, MEDIUM, RESOURCE_INTENSIVE, consume
+from zoomadmin.sandbox.transport import SandboxWSGIHandler
 
 PER_SECOND = "You have reached the maximum per-second rate limit for this API. Try again later."
 DAILY = (
@@ -263,6 +266,46 @@ def test_http_burst_gets_zoom_429s_and_never_more_than_the_limit_per_second(
     assert refused[0].headers["X-RateLimit-Remaining"] == "0"
     assert "Retry-After" not in refused[0].headers
     _assert_sliding_windows(spans, 4)
+
+
+def test_the_server_stamps_each_request_as_it_enters(monkeypatch: pytest.MonkeyPatch) -> None:
+    from zoomadmin import wsgi
+
+    seen: list[int] = []
+
+    def django_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        seen.append(environ[ARRIVED_US])
+        start_response("204 No Content", [])
+        return []
+
+    monkeypatch.setattr(wsgi, "_django", django_app)
+    before = time.time_ns() // 1000
+    with httpx2.Client(transport=httpx2.WSGITransport(app=wsgi.application), base_url=SANDBOX_BASE_URL) as client:
+        assert client.get("/").status_code == 204
+    assert before <= seen[0] <= time.time_ns() // 1000
+
+
+def test_http_requests_count_from_when_the_server_handed_them_over(
+    sandbox_account: SandboxAccount, sandbox_owner: SandboxUser, make_token: Callable[..., str]
+) -> None:
+    """Four requests the server took in 1.5 s ago (answered only now: a busy server) are out of the
+    window of four it takes in now; a fifth now is one too many (free plan, Light: 4 per second)."""
+    SandboxAccount.objects.filter(pk=sandbox_account.pk).update(rate_limits_enabled=True, plan="free")
+    headers = {"Authorization": f"Bearer {make_token(sandbox_account, sandbox_owner)}"}
+    handler = SandboxWSGIHandler()
+
+    def taken_in(at_us: int | None) -> httpx2.Client:
+        def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+            if at_us is not None:
+                environ[ARRIVED_US] = at_us
+            return handler(environ, start_response)
+
+        return httpx2.Client(transport=httpx2.WSGITransport(app=app), base_url=SANDBOX_BASE_URL, headers=headers)
+
+    with taken_in(time.time_ns() // 1000 - 1_500_000) as late:
+        assert [late.get("/v2/users/me").status_code for _ in range(4)] == [200] * 4
+    with taken_in(None) as now:
+        assert [now.get("/v2/users/me").status_code for _ in range(5)] == [200] * 4 + [429]
 
 
 def test_http_daily_429_carries_retry_after(scim: httpx2.Client, sandbox_account: SandboxAccount) -> None:

@@ -403,7 +403,7 @@ class _Pass:
             while pending:
                 done, _ = wait([*pending, *self.writing], return_when=FIRST_COMPLETED)
                 for future in done:
-                    if future in self.writing:
+                    if future not in pending:
                         self._written(future)
                         continue
                     kind = pending.pop(future)
@@ -553,8 +553,14 @@ class _Pass:
                 self._written(future)
 
     def _written(self, future: Future[Any]) -> None:
-        """A batch is written (a write that failed fails the pass); its users' keys free memberships."""
-        kind = self.writing.pop(future)
+        """A batch is written (a write that failed fails the pass); its users' keys free memberships.
+
+        Nothing to do if it was taken already: taking a batch may hand over another one, and wait
+        for an earlier one that is in the caller's `done` too.
+        """
+        kind = self.writing.pop(future, None)
+        if kind is None:
+            return
         result = future.result()
         if kind != "users":
             return
