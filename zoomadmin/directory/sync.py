@@ -357,9 +357,9 @@ class _Pass:
 
     def execute(self) -> None:
         # Batches are written by writer threads, so the database works on two at once while this
-        # thread goes on taking pages (PostgreSQL; SQLite writes one at a time anyway).
+        # thread goes on taking pages (PostgreSQL; SQLite writes one at a time anyway, here).
         vendor = connections[router.db_for_write(DirectoryUser)].vendor
-        with _Writers(WRITERS if vendor == "postgresql" else 1) as self.writers:
+        with _Writers(WRITERS if vendor == "postgresql" else 0) as self.writers:
             self._execute()
 
     def _mirror_load(self) -> None:
@@ -819,7 +819,8 @@ class _Writers:
     """Threads that run a pass's database writes, each on its own connection (kept for the pass).
 
     A `ThreadPoolExecutor` would do, except that each thread must close its connection when the
-    pass ends, and an executor cannot run a task on every one of its threads.
+    pass ends, and an executor cannot run a task on every one of its threads. With no threads, a
+    write runs when it is submitted, on the caller's connection.
     """
 
     def __init__(self, count: int) -> None:
@@ -834,21 +835,27 @@ class _Writers:
 
     def submit(self, write: Callable[..., Any], *args: Any) -> Future[Any]:
         future: Future[Any] = Future()
-        self.tasks.put((future, write, args))
+        if self.threads:
+            self.tasks.put((future, write, args))
+        else:
+            self._do(future, write, args)
         return future
 
     def _run(self) -> None:
         try:
             while (task := self.tasks.get()) is not None:
-                future, write, args = task
-                if not future.set_running_or_notify_cancel():
-                    continue
-                try:
-                    future.set_result(write(*args))
-                except BaseException as exc:  # noqa: BLE001 - handed to the pass, which fails with it
-                    future.set_exception(exc)
+                self._do(*task)
         finally:
             connections.close_all()
+
+    @staticmethod
+    def _do(future: Future[Any], write: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(write(*args))
+        except BaseException as exc:  # noqa: BLE001 - handed to the pass, which fails with it
+            future.set_exception(exc)
 
     def __enter__(self) -> _Writers:
         return self
