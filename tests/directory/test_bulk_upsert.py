@@ -65,24 +65,21 @@ def test_rows_expected_new_that_exist_after_all_take_the_upsert() -> None:
     pair = {"account_id": account.pk, "group_id": group.pk}
     DirectoryMembership.objects.create(account=account, group=group, user=users[0])
 
+    def insert_all() -> None:
+        bulk_upsert(
+            DirectoryMembership,
+            [{**pair, "user_id": user.pk} for user in users],
+            unique_fields=("group", "user"),
+            update_fields=(),
+            probably_new=True,
+        )
+
     # users[0] is a member already (an admin added them meanwhile): the batch still lands whole.
-    bulk_upsert(
-        DirectoryMembership,
-        [{**pair, "user_id": user.pk} for user in users],
-        unique_fields=("group", "user"),
-        update_fields=(),
-        probably_new=True,
-    )
+    insert_all()
     assert sorted(DirectoryMembership.objects.values_list("user_id", flat=True)) == [user.pk for user in users]
 
     DirectoryMembership.objects.all().delete()
-    bulk_upsert(
-        DirectoryMembership,
-        [{**pair, "user_id": user.pk} for user in users],
-        unique_fields=("group", "user"),
-        update_fields=(),
-        probably_new=True,
-    )
+    insert_all()
     assert DirectoryMembership.objects.count() == 3
 
 
