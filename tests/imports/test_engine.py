@@ -195,8 +195,12 @@ def test_unknown_outcomes_and_server_errors_are_retried_until_every_row_is_done_
     connection: ZoomConnection, account_a: SandboxAccount, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # 504 after hanging (0 s here) answers a write with OutcomeUnknown; 5xx is Unavailable. With 40 %
-    # of requests failing, six attempts would give up on a row now and then: allow more here.
+    # of requests failing, six attempts would give up on a row now and then: allow more here. And
+    # shorter backoffs: at the real ones (2 s doubling), a row failing six times in a row (0.4 % of
+    # rows, so one run in ten of 25 rows) waits 126 s, past run_to_end's limit.
     monkeypatch.setattr(engine, "MAX_ATTEMPTS", 30)
+    monkeypatch.setattr(engine, "BACKOFF_BASE_SECONDS", 0.05)
+    monkeypatch.setattr(engine, "BACKOFF_MAX_SECONDS", 0.5)
     SandboxAccount.objects.filter(pk=account_a.pk).update(timeout_rate=0.2, error_rate=0.2, timeout_hang_seconds=0)
     change_set = change_set_of(connection, create_specs("acme.example.com", 25))
     job_start(change_set=change_set, connection=connection)
