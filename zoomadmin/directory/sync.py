@@ -12,7 +12,8 @@ How a pass works (docs/directory.md says it for admins and operators):
    pass cut into rescheduled pieces could not know it had seen everything. Pages are read by the
    fast parser (`fastparse`), de-duplicated by Zoom id (offset paging repeats users when Zoom
    inserts some during the pass) and written in batches with bulk upserts, **only the rows whose
-   payload changed** (`payload_hash`): a pass over an unchanged account writes no mirror rows.
+   payload changed** (`payload_hash`): a pass over an unchanged account writes no mirror rows. On
+   PostgreSQL two writer threads (`_Writers`) write the batches while the pass takes more pages.
 3. **Memberships.** From Get group's `members` (one Light call per group), unless the users'
    `groups` attribute comes as an array, which lists every group of a user (Zoom's Get example
    shows a single object: then a user's list item names one group at most, and is not enough).
