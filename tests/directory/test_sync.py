@@ -3,6 +3,7 @@ removes only after a complete pass, survives Zoom changing underneath, and one r
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -68,6 +69,7 @@ def test_full_sync_creates_the_mirror(seeded: tuple[SandboxAccount, ZoomAccount]
     sandbox, account = seeded
     run = _sync(account)
     assert run.status == SyncStatus.SUCCEEDED, run.error
+    assert gc.get_freeze_count() == 0  # what the pass kept out of collections is back in them
     assert run.generation == 1
     assert run.users_created == run.users_seen == USERS
     assert run.groups_created == run.groups_seen == GROUPS
@@ -146,6 +148,7 @@ def test_a_write_that_fails_fails_the_pass(
     monkeypatch.setattr(sync, "_users_write", failing)
     with pytest.raises(RuntimeError, match="disk full"):
         _sync(account)
+    assert gc.get_freeze_count() == 0
     run = SyncRun.objects.get(account=account)
     assert run.status == SyncStatus.FAILED
     assert "internal error" in run.error

@@ -34,6 +34,7 @@ fewer rows); the sweeper marks it failed and the next sync starts a new generati
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import math
@@ -360,8 +361,11 @@ class _Pass:
         # Batches are written by writer threads, so the database works on two at once while this
         # thread goes on taking pages (PostgreSQL; SQLite writes one at a time anyway, here).
         vendor = connections[router.db_for_write(DirectoryUser)].vendor
-        with _Writers(WRITERS if vendor == "postgresql" else 0) as self.writers:
-            self._execute()
+        try:
+            with _Writers(WRITERS if vendor == "postgresql" else 0) as self.writers:
+                self._execute()
+        finally:
+            gc.unfreeze()
 
     def _mirror_load(self) -> None:
         """Read what the mirror holds for the account: its users (to compare) and memberships."""
@@ -387,6 +391,11 @@ class _Pass:
             users_future = first.submit(self._timed, lambda: self._users_page(1))
             groups_future = first.submit(self._timed, lambda: self._groups_page(1))
             self._mirror_load()
+            # Python's full collections scanned everything alive (Django, this worker, the mirror's
+            # state just read) and held every thread for up to 160 ms a few times a pass, while
+            # threads holding a rate-limit slot waited to send: what is alive now stays out of them
+            # until the pass ends (`execute`). Refcounting still frees it (docs/benchmarks.md).
+            gc.freeze()
             (first_users, users_latency), (first_groups, groups_latency) = users_future.result(), groups_future.result()
         latency = (users_latency + groups_latency) / 2
         self.groups_listed = any(item.row.groups_listed for item in first_users.items)
