@@ -133,8 +133,17 @@ def sandbox_app_create(env: Mapping[str, str], account: str) -> dict[str, str]:
 
 
 def gunicorn_command(port: int, *options: str) -> list[str]:
-    """The command line of gunicorn serving `zoomadmin.wsgi` on `port` of the loopback, `options` after."""
-    return [str(ROOT / ".venv/bin/gunicorn"), "zoomadmin.wsgi", "--bind", f"127.0.0.1:{port}", *options]
+    """The command line of gunicorn serving `zoomadmin.wsgi` on `port` of the loopback, `options` after,
+    with the project's gunicorn settings (as bin/demo, the Dockerfile and docker-compose run it)."""
+    return [
+        str(ROOT / ".venv/bin/gunicorn"),
+        "-c",
+        "python:zoomadmin.gunicorn",
+        "zoomadmin.wsgi",
+        "--bind",
+        f"127.0.0.1:{port}",
+        *options,
+    ]
 
 
 class Server(NamedTuple):

@@ -129,6 +129,17 @@ def test_access_logs_never_carry_query_strings() -> None:
         assert atom not in gunicorn.access_log_format
 
 
+def test_workers_keep_what_they_loaded_out_of_full_collections() -> None:
+    # In a process of its own: freezing is process-wide and this one's tests must not inherit it.
+    code = (
+        "import gc; from zoomadmin import gunicorn; before = gc.get_freeze_count(); "
+        "gunicorn.post_worker_init(None); print(before, gc.get_freeze_count())"
+    )
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    before, after = map(int, output.split())
+    assert after > before + 1000  # the worker's modules, classes and functions
+
+
 def _database_options(tmp_path: Path, **env: str) -> dict:
     """The OPTIONS settings.py gives the default database under `env` (read in a fresh process)."""
     code = "import json, zoomadmin.settings as s; print(json.dumps(s.DATABASES['default'].get('OPTIONS', {})))"
