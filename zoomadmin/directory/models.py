@@ -22,11 +22,12 @@ How the rows are kept (docs/directory.md has the whole story):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from zoomadmin.accounts.models import ZoomAccount
@@ -211,6 +212,23 @@ class DirectoryMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} in {self.group_id}"
+
+
+def member_counts_refresh(group_pks: Iterable[int]) -> None:
+    """Set `member_count` of these groups from their membership rows (the sync after a pass, the
+    pages after a change): two reads, then one UPDATE for the groups whose count changed."""
+    pks = set(group_pks)
+    if not pks:
+        return
+    counted = dict(
+        DirectoryMembership.objects.filter(group_id__in=pks).values_list("group_id").annotate(n=Count("pk")).order_by()
+    )
+    changed = [
+        DirectoryGroup(pk=pk, member_count=counted.get(pk, 0))
+        for pk, count in DirectoryGroup.objects.filter(pk__in=pks).values_list("pk", "member_count")
+        if count != counted.get(pk, 0)
+    ]
+    DirectoryGroup.objects.bulk_update(changed, ["member_count"], batch_size=1000)
 
 
 class SyncStatus(models.TextChoices):

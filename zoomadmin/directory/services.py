@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count
 from django.utils import timezone
 
 from zoomadmin.accounts.models import ZoomAccount
@@ -27,7 +26,13 @@ from zoomadmin.directory.fastparse import (
     user_row,
     user_row_from_model,
 )
-from zoomadmin.directory.models import DirectoryGroup, DirectoryMembership, DirectoryUser, UserStatus
+from zoomadmin.directory.models import (
+    DirectoryGroup,
+    DirectoryMembership,
+    DirectoryUser,
+    UserStatus,
+    member_counts_refresh,
+)
 from zoomadmin.directory.sync import Freshness, sync_freshness, sync_request
 from zoomadmin.zoom.models import ZoomGroup, ZoomUser
 
@@ -138,7 +143,7 @@ def mirror_user_remove(*, account: ZoomAccount, zoom_id: str) -> bool:
             )
         )
         deleted, _ = DirectoryUser.objects.filter(account=account, zoom_id=zoom_id).delete()
-        _recount(group_ids)
+        member_counts_refresh(group_ids)
     return deleted > 0
 
 
@@ -176,7 +181,7 @@ def mirror_group_apply(
                 [DirectoryMembership(account=account, group=mirrored, user_id=pk) for pk in user_pks - current],
                 ignore_conflicts=True,
             )
-            _recount([mirrored.pk])
+            member_counts_refresh([mirrored.pk])
             mirrored.refresh_from_db(fields=["member_count"])
     return mirrored
 
@@ -211,7 +216,7 @@ def mirror_members_add(*, group: DirectoryGroup, users: Iterable[DirectoryUser])
             [DirectoryMembership(account_id=group.account_id, group=group, user=user) for user in users],
             ignore_conflicts=True,
         )
-        _recount([group.pk])
+        member_counts_refresh([group.pk])
         group.refresh_from_db(fields=["member_count"])
     return group.member_count - before
 
@@ -220,23 +225,6 @@ def mirror_members_remove(*, group: DirectoryGroup, users: Iterable[DirectoryUse
     """Zoom removed these users from the group; returns the rows removed."""
     with transaction.atomic():
         removed, _ = DirectoryMembership.objects.filter(group=group, user__in=[user.pk for user in users]).delete()
-        _recount([group.pk])
+        member_counts_refresh([group.pk])
         group.refresh_from_db(fields=["member_count"])
     return removed
-
-
-def _recount(group_pks: Iterable[int]) -> None:
-    """Set `member_count` of these groups from their membership rows."""
-    pks = set(group_pks)
-    if not pks:
-        return
-    counts = dict(
-        DirectoryMembership.objects.filter(group_id__in=pks)
-        .values_list("group_id")
-        .annotate(n=Count("id"))
-        .values_list("group_id", "n")
-    )
-    for pk in pks:
-        DirectoryGroup.objects.filter(pk=pk).exclude(member_count=counts.get(pk, 0)).update(
-            member_count=counts.get(pk, 0)
-        )
