@@ -83,13 +83,17 @@ def test_rows_expected_new_that_exist_after_all_take_the_upsert() -> None:
     assert DirectoryMembership.objects.count() == 3
 
 
-def test_rows_expected_new_cannot_say_what_was_written() -> None:
-    with pytest.raises(ValueError, match="returns nothing"):
+@pytest.mark.parametrize(
+    ("probably_new", "message"), [(True, "returns nothing"), (False, "returning needs update_fields")]
+)
+def test_inserts_that_leave_rows_alone_cannot_say_what_was_written(probably_new: bool, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
         bulk_upsert(
             DirectoryMembership,
             [{"account_id": 1, "group_id": 1, "user_id": 1}],
             unique_fields=("group", "user"),
             update_fields=(),
             returning=("pk",),
-            probably_new=True,
+            probably_new=probably_new,
         )
+    assert not DirectoryMembership.objects.exists()

@@ -50,7 +50,7 @@ from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, connections, models, router, transaction
-from django.db.models import Count, Max
+from django.db.models import Max
 from django.utils import timezone
 
 from zoomadmin.accounts.clients import zoom_client
@@ -72,6 +72,7 @@ from zoomadmin.directory.models import (
     SyncRun,
     SyncStatus,
     UserStatus,
+    member_counts_refresh,
 )
 from zoomadmin.zoom.client import ZoomClient
 from zoomadmin.zoom.errors import NotFound, RateLimited, Unavailable, ZoomError
@@ -784,19 +785,7 @@ class _Pass:
         self.run.memberships_added = len(added) + len(self.memberships_early)
         if stale or added or self.memberships_early:
             # Counted by the database: the rows written during the pass, and any an admin added meanwhile.
-            counts = dict.fromkeys((group.pk for group in groups.values()), 0)
-            counted = (
-                DirectoryMembership.objects.filter(group_id__in=list(counts))
-                .values_list("group_id")
-                .annotate(members=Count("pk"))
-                .order_by()
-            )
-            for group_pk, members in counted:
-                counts[group_pk] = members
-            changed = [group for group in groups.values() if group.member_count != counts[group.pk]]
-            for group in changed:
-                group.member_count = counts[group.pk]
-            DirectoryGroup.objects.bulk_update(changed, ["member_count"], batch_size=1000)
+            member_counts_refresh(group.pk for group in groups.values())
 
 
 def _users_write(batch: list[dict[str, Any]]) -> list[tuple[str, int]]:
@@ -975,6 +964,8 @@ def bulk_upsert(
         return []
     if probably_new and returning:
         raise ValueError("bulk_upsert: probably_new rows are COPYed, which returns nothing")
+    if returning and not update_fields:
+        raise ValueError("bulk_upsert: rows left as they were are not returned; returning needs update_fields")
     connection = connections[router.db_for_write(model)]
     fields = [field for field in model._meta.concrete_fields if not field.primary_key]
     # Concrete fields always have a column; the stubs allow None for the others.
@@ -997,9 +988,9 @@ def bulk_upsert(
             model._default_manager.bulk_create(instances, batch_size=BATCH_SIZE, ignore_conflicts=True)
         if not returning:
             return []
-        if not update_fields or any(instance.pk is None for instance in instances):
-            # SQLite 3.35+ sets the keys of upserted rows; ignored conflicts have none to set.
-            raise NotImplementedError("bulk_upsert: returning needs update_fields and a database that sets keys")
+        if any(instance.pk is None for instance in instances):
+            # SQLite 3.35+ and PostgreSQL set the keys of upserted rows; older databases do not.
+            raise RuntimeError("bulk_upsert: this database did not say which rows it wrote")
         return [tuple(getattr(instance, name) for name in returning) for instance in instances]
     # COPY into a temporary table, then one INSERT … SELECT … ON CONFLICT from it. Measured on
     # 50,000 users (docs/benchmarks.md, directory sync): sending the rows as one array parameter per
@@ -1048,16 +1039,17 @@ def bulk_upsert(
     staging = connection.ops.quote_name(f"zoomadmin_upsert_{model._meta.db_table}")
     column_list = ", ".join(columns)
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+
+        def copy_into(target: str) -> None:
+            with cursor.cursor.copy(f"COPY {target} ({column_list}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(values_of(row))
+
         if probably_new:
             try:
                 # The psycopg cursor's errors become Django's (a duplicate: IntegrityError).
-                with (
-                    transaction.atomic(using=connection.alias),
-                    connection.wrap_database_errors,
-                    cursor.cursor.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy,
-                ):
-                    for row in rows:
-                        copy.write_row(values_of(row))
+                with transaction.atomic(using=connection.alias), connection.wrap_database_errors:
+                    copy_into(table)
                 return []
             except IntegrityError:
                 pass  # one of them was there after all: the upsert below
@@ -1065,9 +1057,7 @@ def bulk_upsert(
             f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS "  # noqa: S608
             f"SELECT {column_list} FROM {table} WITH NO DATA"
         )
-        with cursor.cursor.copy(f"COPY {staging} ({column_list}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(values_of(row))
+        copy_into(staging)
         cursor.execute(
             f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM {staging} "  # noqa: S608
             f"ON CONFLICT ({conflict}) {action}" + (f" RETURNING {returned}" if returning else "")
