@@ -749,6 +749,8 @@ class _Pass:
         """Bring the membership rows in line with what the pass learned, and the member counts."""
         # (The loops over every membership are written with map, zip and set operations: a pass
         # over 50,000 users and 173,000 memberships spent half a second here in Python loops.)
+        # Read again, not `self.user_pks`: users removed just now, or by an admin during the pass,
+        # must not get memberships (the database does not check them).
         user_pks = dict(DirectoryUser.objects.filter(account=self.account).order_by().values_list("zoom_id", "pk"))
         seen_pks = set(filter(None, map(user_pks.get, self.seen)))
         wanted: set[tuple[int, int]] = set()
