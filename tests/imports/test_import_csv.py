@@ -29,7 +29,7 @@ def _run(*args: str) -> str:
 
 
 def test_plan_only_json_is_exactly_one_object(connection: ZoomConnection) -> None:
-    out = _run(str(CORPUS / "every_outcome.csv"), "--account", connection.account.zoom_id, "--plan-only", "--json")
+    out = _run(str(CORPUS / "every_outcome.csv"), f"--account={connection.account.zoom_id}", "--plan-only", "--json")
 
     assert out.count("\n") == 1
     assert json.loads(out) == {
@@ -69,7 +69,7 @@ def test_plan_only_json_is_exactly_one_object(connection: ZoomConnection) -> Non
 def test_plan_only_json_reports_a_refused_file(connection: ZoomConnection, tmp_path: Path) -> None:
     path = tmp_path / "names.csv"
     path.write_bytes(b"Name,Favourite colour\nA,blue\n")
-    out = _run(str(path), "--account", connection.account.zoom_id, "--plan-only", "--json")
+    out = _run(str(path), f"--account={connection.account.zoom_id}", "--plan-only", "--json")
     answer = json.loads(out)
     assert answer["refused"].startswith("The file has no email column")
     assert answer == {"refused": answer["refused"], "valid": 0, "invalid": [], "unknown_columns": [], "outcomes": {}}
@@ -78,7 +78,7 @@ def test_plan_only_json_reports_a_refused_file(connection: ZoomConnection, tmp_p
 def test_unknown_columns_are_listed(connection: ZoomConnection, tmp_path: Path) -> None:
     path = tmp_path / "extra.csv"
     path.write_bytes(b"Email,Shoe size\nmember@acme.example.com,44\n")
-    answer = json.loads(_run(str(path), "--account", connection.account.zoom_id, "--plan-only", "--json"))
+    answer = json.loads(_run(str(path), f"--account={connection.account.zoom_id}", "--plan-only", "--json"))
     assert answer["unknown_columns"] == ["Shoe size"]
     assert answer["outcomes"] == {Outcome.UNCHANGED: 1}
 
@@ -89,11 +89,11 @@ def test_starting_needs_an_admin_and_then_runs(
     path = tmp_path / "new.csv"
     path.write_bytes(b"Email,First Name,Last Name\nfresh@acme.example.com,Fresh,Face\n")
     with pytest.raises(CommandError, match="needs --as"):
-        _run(str(path), "--account", connection.account.zoom_id)
+        _run(str(path), f"--account={connection.account.zoom_id}")
     with pytest.raises(CommandError, match="no active zoomadmin connection"):
-        _run(str(path), "--account", connection.account.zoom_id, "--as", "someone@else.example.com")
+        _run(str(path), f"--account={connection.account.zoom_id}", "--as", "someone@else.example.com")
 
-    out = _run(str(path), "--account", connection.account.zoom_id, "--as", admin_a.user_name.upper())
+    out = _run(str(path), f"--account={connection.account.zoom_id}", "--as", admin_a.user_name.upper())
     change_set = ChangeSet.objects.get()
     assert f"/a/{connection.account.zoom_id}/imports/{change_set.pk}/" in out
     assert change_set.status == JobStatus.RUNNING

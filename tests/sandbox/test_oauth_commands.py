@@ -28,7 +28,7 @@ def printed(output: str, name: str) -> str:
 def test_create_s2s_prints_credentials_that_get_a_token(
     sandbox_http: httpx2.Client, sandbox_account: SandboxAccount, sandbox_owner: SandboxUser, ref: str
 ) -> None:
-    output = run("create-s2s", "--account", getattr(sandbox_account, ref))
+    output = run("create-s2s", f"--account={getattr(sandbox_account, ref)}")
 
     client_id, secret = printed(output, "client_id"), printed(output, "client_secret")
     assert printed(output, "account_id") == sandbox_account.zoom_id

@@ -24,7 +24,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path, help="The CSV file (the upload page's format).")
-        parser.add_argument("--account", required=True, help="The Zoom account id.")
+        parser.add_argument(
+            "--account", required=True, help="The Zoom account id (one starting with - as --account=-…)."
+        )
         parser.add_argument("--plan-only", action="store_true", help="Only print the plan; store and send nothing.")
         parser.add_argument("--json", action="store_true", help="Print the plan as one JSON object.")
         parser.add_argument("--create-missing-groups", action="store_true", help="Create groups the file names.")

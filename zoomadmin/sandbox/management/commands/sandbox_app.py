@@ -75,7 +75,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True)
         s2s = actions.add_parser("create-s2s", help="Create a Server-to-Server (account credentials) app.")
-        s2s.add_argument("--account", required=True, help="The sandbox account: its Zoom id or name.")
+        s2s.add_argument(
+            "--account",
+            required=True,
+            help="The sandbox account: its Zoom id or name (an id starting with - as --account=-…).",
+        )
         s2s.add_argument("--name", default="Server-to-Server app")
         s2s.add_argument("--scopes", default=S2S_DEFAULT_SCOPES, help="Space-separated scopes.")
         dashboard = actions.add_parser(
