@@ -127,7 +127,7 @@ def sandbox_app_create(env: Mapping[str, str], account: str) -> dict[str, str]:
     """A new Server-to-Server app of the sandbox account `account`: its client_id, client_secret and account_id."""
     return dict(
         line.split(": ", 1)
-        for line in manage(env, "sandbox_app", "create-s2s", "--account", account).splitlines()
+        for line in manage(env, "sandbox_app", "create-s2s", f"--account={account}").splitlines()
         if ": " in line
     )
 

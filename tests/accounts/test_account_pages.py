@@ -214,12 +214,13 @@ def test_zoom_account_command_lists_and_sets(
     call_command("zoom_account", "list", stdout=out)
     assert zoom_id in out.getvalue()
     assert "Acme Corp  (admins: admin@acme.example.com)" in out.getvalue()
-    call_command("zoom_account", "set", zoom_id, "--name", "Acme Global", "--plan", "pro", stdout=StringIO())
+    # "--": a Zoom id may start with "-" (URL-safe base64), which would read as an option.
+    call_command("zoom_account", "set", "--name", "Acme Global", "--plan", "pro", "--", zoom_id, stdout=StringIO())
     assert ZoomAccount.objects.values_list("name", "plan").get() == ("Acme Global", "pro")
     with pytest.raises(CommandError, match="No Zoom account 'nope' is known here"):
         call_command("zoom_account", "set", "nope", "--plan", "pro")
     with pytest.raises(CommandError, match="Nothing to change"):
-        call_command("zoom_account", "set", zoom_id)
+        call_command("zoom_account", "set", "--", zoom_id)
     with pytest.raises(CommandError, match="1 to 200 characters"):
-        call_command("zoom_account", "set", zoom_id, "--name", "  ")
+        call_command("zoom_account", "set", "--name", "  ", "--", zoom_id)
     assert ZoomAccount.objects.values_list("name", "plan").get() == ("Acme Global", "pro")

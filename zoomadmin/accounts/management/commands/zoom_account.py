@@ -17,7 +17,9 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         sub.add_parser("list", help="Every Zoom account with its plan and connected admins.")
         set_parser = sub.add_parser("set", help="Change an account's name or plan (shared by all its admins).")
-        set_parser.add_argument("zoom_account_id")
+        set_parser.add_argument(
+            "zoom_account_id", help="The Zoom account id (one starting with - goes last, after --)."
+        )
         set_parser.add_argument("--name", help="The name admins know the account by.")
         set_parser.add_argument(
             "--plan", choices=ZoomPlan.values, help="The Zoom plan, which picks the rate limits zoomadmin keeps to."
