@@ -32,8 +32,8 @@ from zoomadmin.accounts.models import ZoomConnection
 from zoomadmin.directory.sync import sync_execute, sync_request
 from zoomadmin.imports import engine
 from zoomadmin.imports.models import ChangeSet, JobStatus
-from zoomadmin.imports.services import spreadsheet_safe
 from zoomadmin.sandbox.models import SandboxAccount, SandboxUser, UserStatus
+from zoomadmin.spreadsheet import csv_cell
 
 # The browser harness's fixtures: system Chromium, live server as base URL, session cookie, console and CSP.
 __all__ = ["browser_context_args", "browser_type_launch_args", "console_errors", "csp_violations", "sign_in"]
@@ -190,7 +190,7 @@ def test_upload_a_csv_with_bad_rows_plan_start_watch_and_download(
             "done",
         )
         # Zoom ids may start with "-": the file neutralises such cells against spreadsheet formulas.
-        assert row["zoomadmin_zoom_id"] == spreadsheet_safe(hired.get(user_name=f"hire{n}@{DOMAIN}").zoom_id)
+        assert row["zoomadmin_zoom_id"] == csv_cell(hired.get(user_name=f"hire{n}@{DOMAIN}").zoom_id)
     assert [by_line[n]["zoomadmin_outcome"] for n in (20, 21, 22)] == ["error", "error", "error"]
     assert by_line[20]["Email"] == "not-an-email"
     assert "is already on line 5" in by_line[21]["zoomadmin_message"]

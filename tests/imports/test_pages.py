@@ -10,8 +10,9 @@ from django.test import Client
 from tests.imports.support import change_set_of, create_specs, run_to_end
 from zoomadmin.accounts.models import ZoomConnection
 from zoomadmin.imports.models import Action, ChangeSet, JobStatus, Outcome
-from zoomadmin.imports.services import RowSpec, spreadsheet_safe
+from zoomadmin.imports.services import RowSpec
 from zoomadmin.sandbox.models import SandboxUser
+from zoomadmin.spreadsheet import csv_cell
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -66,7 +67,7 @@ def test_plan_start_progress_results(admin: Client, connection: ZoomConnection, 
     lines = b"".join(results.streaming_content).decode().splitlines()
     assert len(lines) == 1 + 4
     # A Zoom id may start with "-" (URL-safe base64): the file neutralises it like any formula-like cell.
-    zoom_id = spreadsheet_safe(job.rows.get(line=2).zoom_id)
+    zoom_id = csv_cell(job.rows.get(line=2).zoom_id)
     assert lines[1].endswith(",2,create,done," + zoom_id + ",Created.")
 
 

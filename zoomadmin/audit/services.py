@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from zoomadmin.accounts.models import ZoomAccount, ZoomConnection
 from zoomadmin.audit.models import AuditAction, AuditEvent, AuditResult, AuditSource, AuditTarget
+from zoomadmin.spreadsheet import csv_cell
 from zoomadmin.zoom.errors import OutcomeUnknown, ZoomError
 
 # Events written per INSERT by audit_record_many: big enough that a 3,000-row job is a handful of
@@ -414,9 +415,6 @@ def audit_events(
     return events
 
 
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection): "=HYPERLINK(…)"
-# in a group name must arrive as text. Tab and CR are in the list because some spreadsheets skip them.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_HEADER = [
     "when",
     "person",
@@ -436,12 +434,6 @@ CSV_HEADER = [
 ]
 # Rows fetched per round trip while an export streams (a server-side cursor on PostgreSQL).
 CSV_CHUNK_SIZE = 2000
-
-
-def csv_cell(value: Any) -> str:
-    """A value as a CSV cell a spreadsheet shows as text: formula starts get a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def audit_csv_rows(events: QuerySet[AuditEvent]) -> Iterator[list[str]]:

@@ -20,11 +20,12 @@ from django.db.models import Prefetch, QuerySet
 from zoomadmin.accounts.clients import zoom_client
 from zoomadmin.accounts.models import ZoomAccount, ZoomConnection
 from zoomadmin.audit.models import AuditAction, AuditTarget
-from zoomadmin.audit.services import AuditChange, audit_change, csv_cell
+from zoomadmin.audit.services import AuditChange, audit_change
 from zoomadmin.directory import services as mirror
 from zoomadmin.directory.models import DirectoryGroup, DirectoryMembership, DirectoryUser, UserRole, UserStatus
 from zoomadmin.directory.search import LICENSES, search_words, users_matching
 from zoomadmin.imports.engine import USER_FIELDS, user_payload_build, user_values, values_diff
+from zoomadmin.spreadsheet import csv_cell
 from zoomadmin.zoom import filters
 from zoomadmin.zoom.client import PATCH_OP_SCHEMA, ZoomClient
 from zoomadmin.zoom.errors import Conflict, Invalid, NotFound, ZoomError

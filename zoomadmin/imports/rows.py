@@ -31,6 +31,7 @@ from django.core.validators import EmailValidator
 
 from zoomadmin.imports.columns import USER_FIELDS, Field, HeaderMap, column_letter, header_key, header_map
 from zoomadmin.imports.csvfile import DEFAULT_MAX_ROWS, DELIMITER_NAMES, Record, csv_open
+from zoomadmin.spreadsheet import csv_cell_undone
 
 
 class RowAction(StrEnum):
@@ -77,8 +78,6 @@ GROUP_SEPARATOR: Final = ";"
 _TRUE: Final = frozenset({"true", "yes", "y", "1", "active"})
 _FALSE: Final = frozenset({"false", "no", "n", "0", "inactive"})
 # Excel users write ="00123" to keep leading zeros; the CSV then holds the formula text.
-# Characters a spreadsheet reads as the start of a formula (the export's neutralised cells start "'" + one).
-_FORMULA_STARTS: Final = frozenset("=+-@\t\r")
 _EXCEL_TEXT_RE = re.compile(r'^="(.*)"$', re.DOTALL)
 _PHONE_RE = re.compile(r"^\+?[0-9][0-9 ().\-/]*(?:\s*(?:x|ext\.?)\s*[0-9]+)?$", re.IGNORECASE)
 _email_validator = EmailValidator()
@@ -240,11 +239,9 @@ def _row_validate(
 
 
 def _value(cell: str) -> str:
-    # An export neutralises a cell starting like a formula with a leading apostrophe (audit.services.csv_cell);
+    # An exported cell that starts like a formula has a leading apostrophe (spreadsheet.csv_cell);
     # only that exact shape is undone, so "'quoted'" or "'Brien" stay as written.
-    if cell.startswith("'") and cell[1:2] and cell[1] in _FORMULA_STARTS:
-        cell = cell[1:]
-    value = cell.strip()
+    value = csv_cell_undone(cell).strip()
     excel = _EXCEL_TEXT_RE.match(value)
     return excel.group(1).strip() if excel else value
 

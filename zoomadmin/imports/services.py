@@ -34,6 +34,7 @@ from zoomadmin.imports.models import (
     RowState,
     Source,
 )
+from zoomadmin.spreadsheet import csv_cell
 from zoomadmin.zoom.plans import LIGHT, plan_budget
 
 # Rows written per INSERT when a change set is built.
@@ -46,8 +47,6 @@ REQUESTS_PER_OUTCOME = {
     Outcome.REACTIVATE: 1,
     Outcome.DELETE: 2,
 }
-# Cells that a spreadsheet would read as a formula (or that start one after a tab / carriage return).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 RESULT_COLUMNS = ("zoomadmin_line", "zoomadmin_outcome", "zoomadmin_status", "zoomadmin_zoom_id", "zoomadmin_message")
 
 
@@ -414,11 +413,6 @@ def job_progress(change_set: ChangeSet, *, errors: int = 5) -> Progress:
     )
 
 
-def spreadsheet_safe(value: str) -> str:
-    """A cell a spreadsheet shows as text: one starting like a formula gets a leading apostrophe."""
-    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
-
-
 def results_csv(change_set: ChangeSet) -> Iterator[str]:
     """The results file, line by line: the original columns, then the outcome columns, one line per row.
 
@@ -431,7 +425,7 @@ def results_csv(change_set: ChangeSet) -> Iterator[str]:
     def line(cells: list[str]) -> str:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow([spreadsheet_safe(str(cell)) for cell in cells])
+        writer.writerow([csv_cell(cell) for cell in cells])
         return buffer.getvalue()
 
     columns = list(change_set.columns) or ["email", "action"]
