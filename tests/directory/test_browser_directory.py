@@ -131,3 +131,20 @@ def test_tablet_width_does_not_scroll_sideways(page: Page, account: ZoomAccount)
     expect(page.get_by_test_id("user-results")).to_be_visible()
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0
+    # Short values (status, type, role) stay on one line; only free text from Zoom may wrap.
+    broken = page.evaluate(
+        """() => {
+            const cells = document.querySelectorAll(
+                'td[data-label="Status"], td[data-label="Type"], td[data-label="Role"]');
+            return [...cells].filter((cell) => {
+                const texts = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+                for (let node = texts.nextNode(); node; node = texts.nextNode()) {
+                    const range = document.createRange();
+                    range.selectNodeContents(node);
+                    if (node.textContent.trim() && range.getClientRects().length > 1) return true;
+                }
+                return false;
+            }).map((cell) => cell.textContent.trim());
+        }"""
+    )
+    assert broken == []
