@@ -12,6 +12,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import (
+    TABLET,
     browser_context_args,
     browser_type_launch_args,
     console_errors,
@@ -20,7 +21,7 @@ from tests.browser.conftest import (
     sign_in,
 )
 from zoomadmin.accounts.models import ZoomConnection
-from zoomadmin.audit.models import AuditAction, AuditEvent
+from zoomadmin.audit.models import AuditAction, AuditEvent, AuditTarget
 from zoomadmin.zoom.errors import Conflict
 
 # The browser harness's fixtures: system Chromium, live server as base URL, session cookie, console and CSP.
@@ -80,3 +81,42 @@ def test_filtering_by_action_changes_the_rows_and_the_url(
     assert csp_violations(page) == []
     # Last: taking a full-page screenshot makes Playwright apply inline styles, which CSP reports.
     screenshot(page, "audit-log-filtered")
+
+
+def test_at_tablet_width_each_change_is_a_card_with_room_for_its_text(
+    page: Page,
+    live_server: Any,
+    sign_in: Callable[[AbstractBaseUser], None],
+    connection_a: ZoomConnection,
+    record: Callable[..., AuditEvent],
+) -> None:
+    """Six columns of long text would squeeze each word onto lines of a few letters on a tablet."""
+    members = ", ".join(f"person{n:02d}@acme.example.com" for n in range(10))
+    record(
+        connection_a,
+        action=AuditAction.GROUP_ADD_MEMBERS,
+        target_type=AuditTarget.GROUP,
+        target_zoom_id="g-1",
+        target_label="Launch crew",
+        changes={"members": ["", members]},
+    )
+    sign_in(connection_a.user)
+    page.set_viewport_size(TABLET)
+    page.goto(f"/a/{connection_a.account.zoom_id}/audit/")
+    changes = page.locator('#audit-results td[data-label="Changes"]')
+    expect(changes).to_contain_text("person09@acme.example.com")
+
+    assert changes.evaluate("cell => getComputedStyle(cell).display") == "grid"  # rows are cards of labelled cells
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0
+    table = page.locator("#audit-results table").bounding_box()
+    text = changes.locator("ul").bounding_box()
+    assert table is not None
+    assert text is not None
+    assert text["width"] > table["width"] / 2
+    who = page.locator('#audit-results td[data-label="Who"] > div').bounding_box()
+    assert who is not None
+    assert who["width"] > table["width"] / 2
+
+    page.set_viewport_size({"width": 1366, "height": 900})
+    assert changes.evaluate("cell => getComputedStyle(cell).display") == "table-cell"  # a laptop keeps the table

@@ -88,6 +88,8 @@ def test_find_filter_edit_and_add_members(
     page.get_by_role("button", name="Save to Zoom").click()
     expect(page.get_by_test_id("profile")).to_contain_text("Principal API Developer")
     assert SandboxUser.objects.get(user_name="jill.chill@acme.example.com").title == "Principal API Developer"
+    # The change shows in the user's history at once, without a reload.
+    expect(page.get_by_test_id("history")).to_contain_text("Principal API Developer")
 
     # Back to the list: filter to deactivated users in one department; the back button restores the search.
     page.go_back()
@@ -113,6 +115,17 @@ def test_find_filter_edit_and_add_members(
     expect(page.get_by_test_id("members")).to_contain_text("10 members")
     group = SandboxGroup.objects.get(account=account_a, display_name="Launch crew")
     assert group.members.count() == 10
+    # The group's history shows the change at once; at tablet width the change (ten emails) gets the card's
+    # width, not a sliver.
+    page.set_viewport_size(TABLET)
+    history = page.get_by_test_id("history")
+    expect(history).to_contain_text("person09@acme.example.com")
+    change = history.locator('td[data-label="Change"] > div').first.bounding_box()
+    table = history.bounding_box()
+    assert change is not None
+    assert table is not None
+    assert change["width"] > table["width"] / 2
+    page.set_viewport_size({"width": 1366, "height": 900})
 
     # Every change is in the audit log.
     page.goto(f"/a/{account.zoom_id}/audit/")

@@ -115,6 +115,8 @@ def test_create_add_ten_members_remove_rename_delete(
     response = client.post(f"{url}members/add/", {"id": ten}, headers={"HX-Request": "true"})
     assert response.status_code == 200
     assert "Added 10 members" in response.content.decode()
+    history = response.content.decode().split('<div id="change-history" hx-swap-oob="true">')[1]
+    assert "Add group members" in history
     assert set(sandbox_group.members.values_list("zoom_id", flat=True)) == set(ten)
     group.refresh_from_db()
     assert group.member_count == 10

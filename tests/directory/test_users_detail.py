@@ -76,6 +76,10 @@ def test_edit_job_title_in_place(site: tuple[Client, ZoomAccount], jill: Sandbox
     body = response.content.decode()
     assert 'data-testid="profile"' in body
     assert "Principal Engineer" in body
+    # The history card comes along out of band, with the change just made.
+    history = body[body.index('<div id="change-history" hx-swap-oob="true">') :]
+    assert "Update user" in history
+    assert "Principal Engineer" in history
     jill.refresh_from_db()
     assert jill.title == "Principal Engineer"
     assert DirectoryUser.objects.get(account=account, zoom_id=jill.zoom_id).title == "Principal Engineer"
@@ -100,6 +104,7 @@ def test_zoom_refusal_shows_beside_the_field_and_changes_nothing(
     assert response.status_code == 200
     errors = response.context["form"].errors
     assert "employee_number" in errors
+    assert '<div id="change-history" hx-swap-oob="true">' in response.content.decode()  # the refusal is history too
     assert "already in use" in errors["employee_number"][0]
     jill.refresh_from_db()
     assert (jill.employee_number, jill.title) == ("E-1", "API Developer")
@@ -114,6 +119,7 @@ def test_edit_without_javascript_redirects(site: tuple[Client, ZoomAccount], jil
     client, account = site
     form = client.get(_url(account, jill, "edit/"))
     assert "<html" in form.content.decode()
+    assert 'id="change-history" hx-swap-oob' not in form.content.decode()
     data = {**form.context["form"].initial, "department": "Research", "user_type": ""}
     response = client.post(_url(account, jill, "edit/"), data)
     assert response.status_code == 302
@@ -131,6 +137,9 @@ def test_deactivate_and_reactivate(site: tuple[Client, ZoomAccount], jill: Sandb
     assert DirectoryUser.objects.get(account=account, zoom_id=jill.zoom_id).status == "inactive"
     response = client.post(_url(account, jill, "active/"), {"active": "true"}, headers={"HX-Request": "true"})
     assert "Reactivated" in response.content.decode()
+    history = response.content.decode().split('<div id="change-history" hx-swap-oob="true">')[1]
+    assert "Reactivate user" in history
+    assert "Deactivate user" in history
     jill.refresh_from_db()
     assert jill.status == UserStatus.ACTIVE
     actions = list(AuditEvent.objects.order_by("id").values_list("action", "result"))

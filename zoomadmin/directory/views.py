@@ -210,10 +210,17 @@ def user_edit(request: AccountRequest, zoom_user_id: str) -> HttpResponse:
                 messages.success(request, f"Saved {user.email} in Zoom.")
                 if not _fragment(request):
                     return redirect("directory:user", request.zoom_account.zoom_id, user.zoom_id)
-                return render(request, "directory/user_detail.html#profile", _user_context(request, user))
+                return render(
+                    request, "directory/user_detail.html#profile", _user_context(request, user, history_oob=True)
+                )
     else:
         form = UserEditForm(initial=_edit_initial(user))
-    context = {**_user_context(request, user), "form": form, "error": error}
+    # A refused save is in the history too (the audit records failures).
+    context = {
+        **_user_context(request, user, history_oob=request.method == "POST" and _fragment(request)),
+        "form": form,
+        "error": error,
+    }
     template = "directory/user_edit.html#edit_form" if _fragment(request) else "directory/user_edit.html"
     # htmx swaps only 2xx answers: the form with Zoom's reasons must come back as one.
     status = 422 if request.method == "POST" and not _fragment(request) else 200
@@ -237,7 +244,7 @@ def user_set_active(request: AccountRequest, zoom_user_id: str) -> HttpResponse:
     else:
         messages.success(request, f"{'Reactivated' if active else 'Deactivated'} {user.email}.")
     if _fragment(request):
-        return render(request, "directory/user_detail.html#profile", _user_context(request, user))
+        return render(request, "directory/user_detail.html#profile", _user_context(request, user, history_oob=True))
     return redirect("directory:user", request.zoom_account.zoom_id, user.zoom_id)
 
 
@@ -403,7 +410,7 @@ def _group_answer(request: AccountRequest, group: DirectoryGroup) -> HttpRespons
     """After a membership change: the members region (htmx) or the page again (a redirect)."""
     if _fragment(request):
         group.refresh_from_db()
-        return render(request, "directory/group_detail.html#members", _group_context(request, group))
+        return render(request, "directory/group_detail.html#members", _group_context(request, group, history_oob=True))
     return redirect("directory:group", request.zoom_account.zoom_id, group.zoom_id)
 
 
