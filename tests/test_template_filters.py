@@ -1,4 +1,4 @@
-"""The filters every template has without `{% load %}`: `ago` says how long ago, in words."""
+"""The filters every template has without `{% load %}`: `ago` and `duration` say how long, in words."""
 
 from __future__ import annotations
 
@@ -29,3 +29,22 @@ def test_ago_says_how_long_ago_in_words(offset: timedelta, text: str) -> None:
 
 def test_ago_of_nothing_is_empty() -> None:
     assert render(None) == ""
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (None, ""),
+        (0, "under a second"),
+        (0.4, "under a second"),
+        (1, "about 1 s"),
+        (89.4, "about 89 s"),
+        (90, "about 2 min"),
+        (12 * 60 + 10, "about 12 min"),
+        (89 * 60, "about 89 min"),
+        (2 * 3600 + 5 * 60, "about 2 h 5 min"),
+        (3 * 3600, "about 3 h"),
+    ],
+)
+def test_duration_says_how_long_in_words(seconds: float | None, text: str) -> None:
+    assert Template("{{ seconds|duration }}").render(Context({"seconds": seconds})) == text

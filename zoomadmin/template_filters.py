@@ -22,3 +22,23 @@ def ago(value: datetime | None) -> str:
     if timezone.now() - value < JUST_NOW:
         return "just now"
     return f"{timesince(value)} ago"
+
+
+@register.filter
+def duration(seconds: float | str | None) -> str:
+    """A length of time for a person: "under a second", "about 40 s", "about 12 min", "about 2 h 5 min".
+
+    An empty value (a missing variable renders as "") gives an empty string.
+    """
+    if seconds is None or seconds == "":
+        return ""
+    total = round(float(seconds))
+    if total < 1:
+        return "under a second"
+    if total < 90:
+        return f"about {total} s"
+    minutes = round(total / 60)
+    if minutes < 90:
+        return f"about {minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"about {hours} h {minutes} min" if minutes else f"about {hours} h"

@@ -21,7 +21,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.test import Client
-from playwright.sync_api import BrowserContext, ConsoleMessage, Error, Page
+from playwright.sync_api import BrowserContext, ConsoleMessage, Error, Locator, Page
 
 # Playwright's sync API runs an event loop in the test thread; Django refuses ORM calls there otherwise.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -38,6 +38,27 @@ CHROMIUM_ARGS = [
 HTMX_ABORT_NOISE = ("htmx:sendAbort", "htmx:afterRequest")
 LAPTOP = {"width": 1366, "height": 768}
 TABLET = {"width": 768, "height": 1024}
+
+# The most line boxes any one text inside an element is laid out on (1: none of its texts wraps).
+_TEXT_LINES = """
+(element) => {
+    let most = 0;
+    const texts = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+    for (let node = texts.nextNode(); node; node = texts.nextNode()) {
+        if (!node.textContent.trim()) continue;
+        const range = document.createRange();
+        range.selectNodeContents(node);
+        most = Math.max(most, range.getClientRects().length);
+    }
+    return most;
+}
+"""
+
+
+def text_lines(element: Locator) -> int:
+    """On how many lines the element's longest-wrapping text is laid out: 1 when no word or value wraps."""
+    return int(element.evaluate(_TEXT_LINES))
+
 
 # Runs in every page before its own scripts: records CSP violations, which do not always reach the console.
 _CSP_RECORDER = """

@@ -22,11 +22,13 @@ from django.db import connections
 from playwright.sync_api import FilePayload, Page, expect
 
 from tests.browser.conftest import (
+    TABLET,
     browser_context_args,
     browser_type_launch_args,
     console_errors,
     csp_violations,
     sign_in,
+    text_lines,
 )
 from zoomadmin.accounts.models import ZoomConnection
 from zoomadmin.directory.sync import sync_execute, sync_request
@@ -121,7 +123,20 @@ def _watch_to_the_end(page: Page, job_worker: Callable[[int], threading.Thread],
     expect(facts.locator("dt:text-is('Failed') + dd")).to_have_text("0")
     expect(facts.locator("dt:text-is('Remaining') + dd")).to_have_text("0")
     expect(progress.get_by_role("button", name="Pause")).to_have_count(0)
+    # The bar counts the rows sent to Zoom (not those planned to stay as they are), so an ended job is full.
+    expect(progress.locator(".progress-value")).to_have_text("100%")
+    # The rows table followed the polls: each row's state, without a reload (these jobs fit on one page).
+    states = page.get_by_role("region", name="Rows").locator('td[data-label="State"]')
+    expect(states.filter(has_text="Done")).to_have_count(done)
+    expect(states.filter(has_text="Waiting")).to_have_count(0)
     assert page.evaluate("window.__sameDocument === true")
+    # At tablet width every column of the rows table is in view (long messages wrap), emails on one line.
+    page.set_viewport_size(TABLET)
+    wrap = page.get_by_role("region", name="Rows").locator(".table-wrap")
+    assert wrap.evaluate("el => el.scrollWidth - el.clientWidth") <= 0
+    email = page.get_by_role("region", name="Rows").locator('td[data-label="Email"]').first
+    assert text_lines(email) == 1
+    page.set_viewport_size({"width": 1366, "height": 900})
 
 
 def _results(page: Page) -> list[dict[str, str]]:

@@ -53,14 +53,32 @@ def test_plan_start_progress_results(admin: Client, connection: ZoomConnection, 
     assert answer.status_code == 302
     job.refresh_from_db()
     assert job.status == JobStatus.RUNNING
-    running = admin.get(base + "?part=progress", headers={"HX-Request": "true"}).content.decode()
+    poll = admin.get(base + "?part=progress", headers={"HX-Request": "true"})
+    running = poll.content.decode()
     assert 'hx-trigger="every 2s"' in running
     assert "Pause" in running
+    # The three creates are what the bar measures; the blocked row is never sent.
+    assert 'aria-valuenow="0"' in running
+    assert 'aria-valuemax="3"' in running
+    assert poll["HX-Trigger"] == "job-progress"  # the rows table follows each poll
+    page = admin.get(base + "?outcome=create").content.decode()
+    assert 'id="job-rows"' in page
+    assert 'hx-trigger="job-progress from:body"' in page
+    rows = admin.get(base + "?outcome=create", headers={"HX-Request": "true", "HX-Target": "job-rows"})
+    assert "<html" not in rows.content.decode()
+    assert rows.content.decode().count('<td data-label="Line"') == 3  # this filter's rows only
+    assert "Waiting" in rows.content.decode()
 
     run_to_end(job)
-    finished = admin.get(base + "?part=progress", headers={"HX-Request": "true"}).content.decode()
+    poll = admin.get(base + "?part=progress", headers={"HX-Request": "true"})
+    finished = poll.content.decode()
     assert "hx-trigger" not in finished
     assert "Finished" in finished
+    assert ">100%<" in finished
+    assert poll["HX-Trigger"] == "job-progress"  # the last poll brings the rows' outcomes too
+    rows = admin.get(base + "?outcome=create", headers={"HX-Request": "true", "HX-Target": "job-rows"})
+    assert rows.content.decode().count("Done") == 3
+    assert "hx-trigger" not in rows.content.decode()  # an ended job's rows stop listening
 
     results = admin.get(base + "results.csv")
     assert results["Content-Type"].startswith("text/csv")

@@ -373,6 +373,11 @@ class Progress:
     def processed(self) -> int:
         return self.done + self.failed
 
+    @property
+    def to_apply(self) -> int:
+        """The rows the job sends to Zoom: not those planned to be left alone, nor those cancelled."""
+        return self.done + self.failed + self.remaining
+
 
 def job_progress(change_set: ChangeSet, *, errors: int = 5) -> Progress:
     """Counts by row state, the rate over the last minute (or since the start), time left, latest errors."""

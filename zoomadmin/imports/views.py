@@ -22,6 +22,9 @@ from zoomadmin.imports.csvfile import CsvRefused, size_check
 from zoomadmin.imports.forms import SelectionForm, StartForm, UploadForm
 from zoomadmin.imports.models import ChangeSet, JobStatus, Outcome
 
+# Fired by each progress poll's answer; the rows table listens to fetch itself again.
+JOB_PROGRESS_EVENT = "job-progress"
+
 ROWS_PER_PAGE = 50
 
 
@@ -52,35 +55,39 @@ def job_list(request: AccountRequest) -> HttpResponse:
 def job_detail(request: AccountRequest, change_set_id: int) -> HttpResponse:
     """A change set: its plan (totals, rows by outcome, estimate, safeguard) and, once started, its progress.
 
-    htmx polls the `progress` partial while the job runs; the partial stops polling once it ends.
+    htmx polls the `progress` partial while the job runs; the partial stops polling once it ends. Each
+    poll's answer fires `job-progress`, on which the rows table (this page of it) fetches itself again,
+    so its states and outcomes follow the job, including the poll that finds it ended.
     """
     change_set = _change_set(request, change_set_id)
-    progress = services.job_progress(change_set)
     if request.htmx and request.GET.get("part") == "progress":
-        return render(
+        response = render(
             request,
             "imports/detail.html#progress",
-            {"account": request.zoom_account, "job": change_set, "progress": progress},
+            {"account": request.zoom_account, "job": change_set, "progress": services.job_progress(change_set)},
         )
+        response["HX-Trigger"] = JOB_PROGRESS_EVENT
+        return response
     outcome = request.GET.get("outcome", "")
     rows = change_set.rows.order_by("line")
     if outcome in Outcome.values:
         rows = rows.filter(planned=outcome)
     page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    outcomes = [
+        (value, label, change_set.totals.get(value, 0))
+        for value, label in Outcome.choices
+        if change_set.totals.get(value)
+    ]
+    rows_context = {"account": request.zoom_account, "job": change_set, "page_obj": page, "outcome": outcome}
+    if request.htmx and request.htmx.target == "job-rows":
+        return render(request, "imports/detail.html#rows", {**rows_context, "outcomes": outcomes})
     return render(
         request,
         "imports/detail.html",
         {
-            "account": request.zoom_account,
-            "job": change_set,
-            "progress": progress,
-            "page_obj": page,
-            "outcome": outcome,
-            "outcomes": [
-                (value, label, change_set.totals.get(value, 0))
-                for value, label in Outcome.choices
-                if change_set.totals.get(value)
-            ],
+            **rows_context,
+            "progress": services.job_progress(change_set),
+            "outcomes": outcomes,
             "form": StartForm(),
             "freshness": sync_freshness(account=request.zoom_account)
             if change_set.status == JobStatus.PLANNED
