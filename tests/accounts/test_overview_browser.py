@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import (
     LAPTOP,
+    PHONE,
     TABLET,
     browser_context_args,
     browser_type_launch_args,
@@ -37,8 +38,6 @@ __all__ = [
 ]
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("allowed_accounts")]
-
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture

@@ -38,6 +38,7 @@ CHROMIUM_ARGS = [
 HTMX_ABORT_NOISE = ("htmx:sendAbort", "htmx:afterRequest")
 LAPTOP = {"width": 1366, "height": 768}
 TABLET = {"width": 768, "height": 1024}
+PHONE = {"width": 390, "height": 844}
 
 # The most line boxes any one text inside an element is laid out on (1: none of its texts wraps).
 _TEXT_LINES = """

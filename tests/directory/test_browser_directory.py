@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import (
+    PHONE,
     TABLET,
     browser_context_args,
     browser_type_launch_args,
@@ -153,3 +154,19 @@ def test_tablet_width_does_not_scroll_sideways(page: Page, account: ZoomAccount)
     assert cells
     broken = [cell.inner_text() for cell in cells if text_lines(cell) > 1]
     assert broken == []
+
+
+def test_phone_width_shows_each_user_as_a_card(page: Page, account: ZoomAccount) -> None:
+    page.set_viewport_size(PHONE)
+    page.goto(f"/a/{account.zoom_id}/users/?q=chill")
+    row = page.get_by_test_id("user-results").locator("tbody tr").first
+    expect(row).to_contain_text("jill.chill@acme.example.com")
+    # A labelled cell holds its name over its email, both in the value column (not the email under the label).
+    name = row.locator('td[data-label="Name"] .cell-primary').bounding_box()
+    email = row.locator('td[data-label="Name"] .cell-secondary').bounding_box()
+    assert name is not None
+    assert email is not None
+    assert abs(name["x"] - email["x"]) < 1
+    assert email["y"] > name["y"]
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0
