@@ -78,16 +78,21 @@ def job_detail(request: AccountRequest, change_set_id: int) -> HttpResponse:
         for value, label in Outcome.choices
         if change_set.totals.get(value)
     ]
-    rows_context = {"account": request.zoom_account, "job": change_set, "page_obj": page, "outcome": outcome}
+    rows_context = {
+        "account": request.zoom_account,
+        "job": change_set,
+        "page_obj": page,
+        "outcome": outcome,
+        "outcomes": outcomes,
+    }
     if request.htmx and request.htmx.target == "job-rows":
-        return render(request, "imports/detail.html#rows", {**rows_context, "outcomes": outcomes})
+        return render(request, "imports/detail.html#rows", rows_context)
     return render(
         request,
         "imports/detail.html",
         {
             **rows_context,
             "progress": services.job_progress(change_set),
-            "outcomes": outcomes,
             "form": StartForm(),
             "freshness": sync_freshness(account=request.zoom_account)
             if change_set.status == JobStatus.PLANNED
