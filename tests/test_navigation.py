@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from zoomadmin.navigation import SECTIONS
@@ -69,3 +71,23 @@ def test_pages_outside_every_section_mark_none(signed_in: Callable[..., Client],
 def test_each_page_name_belongs_to_one_section(namespace: str, url_name: str, label: str) -> None:
     owners = [section.label for section in SECTIONS if section.owns_page(namespace, url_name)]
     assert owners == [label]
+
+
+def test_every_account_page_breadcrumb_starts_at_the_account() -> None:
+    """Breadcrumbs read the same everywhere: the account's name (its overview) first, then the section."""
+    templates = Path(settings.BASE_DIR) / "templates"
+    crumbs = {
+        path.relative_to(templates).as_posix(): match.group(1)
+        for path in templates.rglob("*.html")
+        if (match := re.search(r"{% block breadcrumbs %}(.*?){% endblock %}", path.read_text(encoding="utf-8")))
+        and match.group(1)  # base.html's own block is empty
+    }
+    assert len(crumbs) >= 10
+    first_link = re.compile(r'^<nav aria-label="Breadcrumb" class="breadcrumbs"><a href="([^"]+)">([^<]+)</a>')
+    wrong = {
+        name: crumb
+        for name, crumb in crumbs.items()
+        if (found := first_link.match(crumb)) is None
+        or found.groups() != ("{% url 'account:overview' account.zoom_id %}", "{{ account.name }}")
+    }
+    assert wrong == {}
