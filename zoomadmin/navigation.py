@@ -72,10 +72,14 @@ def primary_nav(request: HttpRequest) -> dict[str, list[NavItem]]:
 
 
 def _account_id(request: HttpRequest) -> str | None:
-    """The Zoom account the links point at: the page's own, else the one the person works on."""
-    match = request.resolver_match
-    if match and "zoom_account_id" in match.kwargs:
-        return str(match.kwargs["zoom_account_id"])
+    """The Zoom account the links point at: the page's own, else the one the person works on.
+
+    The page's own only once the access check let this person in (it sets `request.zoom_account`): the
+    not-found page for another account's address must not link to, or repeat, that account.
+    """
+    page_account = getattr(request, "zoom_account", None)
+    if page_account is not None:
+        return str(page_account.zoom_id)
     from zoomadmin.accounts.access import request_connection  # the dashboard's app; absent in the sandbox
 
     connection = request_connection(request)

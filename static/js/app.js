@@ -62,6 +62,37 @@
     });
   });
 
+  // An htmx request that fails (a crash, an expired form, a page gone, no network) swaps nothing: say so
+  // in an error toast (the server-rendered template in base.html) instead of leaving the click unanswered.
+  // A failure already on screen is not repeated, so a poll against a server that is down adds one toast.
+  function failureText(status) {
+    if (!status) return "zoomadmin could not be reached. Check the connection, then try again.";
+    if (status === 403) return "This page has expired or this is not allowed here. Reload the page and try again.";
+    if (status === 404) return "What this acted on is no longer there. Reload the page.";
+    return "zoomadmin could not finish this (error " + status + "). Reload the page and check whether the change " +
+      "was made before trying again.";
+  }
+
+  function showFailure(text) {
+    var region = document.getElementById("toasts");
+    var template = document.getElementById("toast-error-template");
+    if (!region || !template) return;
+    var shown = Array.prototype.some.call(region.querySelectorAll(".toast-error .toast-text"), function (node) {
+      return node.textContent === text;
+    });
+    if (shown) return;
+    var toast = template.content.firstElementChild.cloneNode(true);
+    toast.querySelector(".toast-text").textContent = text;
+    region.appendChild(toast);
+  }
+
+  document.addEventListener("htmx:responseError", function (event) {
+    showFailure(failureText(event.detail.xhr.status));
+  });
+  document.addEventListener("htmx:sendError", function () {
+    showFailure(failureText(0));
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     var region = document.getElementById("toasts");
     if (!region) return;

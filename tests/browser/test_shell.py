@@ -239,6 +239,39 @@ def test_htmx_response_adds_an_out_of_band_toast(page: Page, sign_in: SignIn, ms
     expect(toast).to_have_attribute("role", "status")
 
 
+def test_an_htmx_request_that_fails_says_so_in_one_error_toast(
+    page: Page, sign_in: SignIn, msp_admin: AbstractUser
+) -> None:
+    """A crash, an expired form or a lost connection swaps nothing in: the admin gets a sentence instead."""
+    sign_in(msp_admin)
+    page.goto("/__shell__/demo")
+    button = page.get_by_role("button", name="Sync now")
+    errors = page.locator("#toasts .toast-error")
+
+    page.route("**/__shell__/**", lambda route: route.fulfill(status=500, body="boom"), times=2)
+    button.click()
+    expect(errors).to_have_count(1)
+    expect(errors.first).to_contain_text("zoomadmin could not finish this (error 500).")
+    expect(errors.first).to_have_attribute("role", "alert")
+    expect(errors.first).not_to_contain_text("boom")
+    button.click()
+    page.wait_for_timeout(300)
+    expect(errors).to_have_count(1)  # the same failure is not stacked
+
+    page.route("**/__shell__/**", lambda route: route.fulfill(status=403, body=""), times=1)
+    button.click()
+    expect(errors.last).to_contain_text("This page has expired")
+    page.route("**/__shell__/**", lambda route: route.abort(), times=1)
+    button.click()
+    expect(errors.last).to_contain_text("zoomadmin could not be reached.")
+    expect(errors).to_have_count(3)
+
+    errors.first.get_by_role("button", name="Dismiss").click()
+    expect(errors).to_have_count(2)
+    button.click()  # the route is gone: the real answer arrives as before
+    expect(page.locator("#toasts .toast-success")).to_contain_text(SYNC_TOAST)
+
+
 def test_account_menu_switches_to_another_linked_account(
     page: Page, sign_in: SignIn, msp_admin: AbstractUser, screenshot: Shot
 ) -> None:
