@@ -20,6 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 _REQUEST_A_MISSING_PAGE = """
 import django
 django.setup()
+from django.conf import settings
+# The not-found page links the stylesheet; without DEBUG that needs collected files, which a deployment
+# has (the Dockerfile runs collectstatic) and this checkout may not: link the files where they are.
+plain = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+settings.STORAGES = {**settings.STORAGES, "staticfiles": plain}
 from django.test import Client
 response = Client().get("/no-such-page-for-the-logging-test", HTTP_HOST="localhost")
 assert response.status_code == 404, response.status_code

@@ -244,6 +244,9 @@ if ZOOMADMIN_SERVE == "sandbox":
     # Browsers share cookies across ports of one host: keep the sandbox's apart from the dashboard's.
     SESSION_COOKIE_NAME = "zoomsandbox_sessionid"
     CSRF_COOKIE_NAME = "zoomsandbox_csrftoken"
+else:
+    # A refused form's page in the product's look (the sandbox keeps Django's).
+    CSRF_FAILURE_VIEW = "zoomadmin.errors.csrf_failure"
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
 SECURE_CONTENT_TYPE_NOSNIFF = True
