@@ -3,7 +3,6 @@ in a sentence, in the product's layout, with a way back; none shows a class name
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 import pytest
@@ -13,13 +12,10 @@ from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
 from django.views.defaults import permission_denied, server_error
 
+from tests.html import page_text
 from zoomadmin.sandbox.models import SandboxUser
 
 pytestmark = pytest.mark.django_db
-
-
-def _text(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
 def test_an_address_nothing_answers_is_a_page_not_found_with_the_navigation(
@@ -42,11 +38,11 @@ def test_a_missing_user_or_another_accounts_page_says_so_in_a_sentence(
     client = signed_in(admin_a)
     answer = client.get(f"/a/{admin_a.account.zoom_id}/groups/no-such-group/")
     assert answer.status_code == 404
-    assert "No such group in this account." in _text(answer.content.decode())
+    assert "No such group in this account." in page_text(answer.content.decode())
     # Another account's page reads like any unknown account: nothing about it is revealed.
     other = client.get(f"/a/{admin_b.account.zoom_id}/users/")
     assert other.status_code == 404
-    assert "No such Zoom account." in _text(other.content.decode())
+    assert "No such Zoom account." in page_text(other.content.decode())
     assert admin_b.account.name not in other.content.decode()
 
 
@@ -56,7 +52,7 @@ def test_a_form_sent_without_its_token_changes_nothing_and_says_to_reload(
     client = signed_in(admin_a, client=Client(enforce_csrf_checks=True))
     answer = client.post(f"/a/{admin_a.account.zoom_id}/groups/new/", {"name": "Never made"})
     assert answer.status_code == 403
-    text = _text(answer.content.decode())
+    text = page_text(answer.content.decode())
     assert "This form has expired" in text
     assert "Nothing was changed." in text
     assert "CSRF" not in text

@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.directory.conftest import mirror_sync
+from tests.html import page_text
 from zoomadmin.accounts.models import ZoomAccount, ZoomConnection
 from zoomadmin.accounts.overview import duration_words, overview_collect
 from zoomadmin.audit.models import AuditAction, AuditTarget
@@ -87,11 +88,6 @@ def populated(
     return account_a
 
 
-def _text(html: str) -> str:
-    """The page's text with tags dropped and whitespace folded, to read sentences across markup."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
-
-
 def test_a_synced_account_shows_users_groups_licenses_and_sync(
     site: Site, populated: SandboxAccount, mirror_sync: Callable[[ZoomAccount], SyncRun]
 ) -> None:
@@ -99,7 +95,7 @@ def test_a_synced_account_shows_users_groups_licenses_and_sync(
     # Full profiles (licenses) of five users fetched, the rest still pending.
     enrich_batch(account=site.account, max_users=5)
     html = site.page()
-    text = _text(html)
+    text = page_text(html)
 
     # 12 people + the admin (+ the owner, if the sandbox has one): counted from the mirror, by status.
     users = DirectoryUser.objects.filter(account=site.account)
@@ -153,7 +149,7 @@ def test_a_synced_account_shows_users_groups_licenses_and_sync(
 
 def test_a_never_synced_account_shows_an_empty_state_not_zeros(site: Site) -> None:
     html = site.page()
-    text = _text(html)
+    text = page_text(html)
 
     assert 'data-testid="overview-empty"' in html
     assert "Nothing read from Zoom yet" in text
@@ -180,7 +176,7 @@ def test_sync_now_from_the_empty_state_lands_back_on_the_overview(site: Site) ->
     # The sync is queued (a worker runs it): the page shows its progress instead of the button.
     html = site.page()
     assert 'data-testid="overview-empty"' in html
-    assert "Syncing with Zoom" in _text(html)
+    assert "Syncing with Zoom" in page_text(html)
     assert '<form id="freshness"' not in html
 
 
@@ -231,7 +227,7 @@ def test_rate_limits_show_todays_headroom_and_no_invented_caps(site: Site) -> No
         limiter.acquire(account_id=account.zoom_id, plan=account.plan, label="Heavy", wait=False)
 
     html = site.page()
-    limits = _text(html[html.index('data-testid="overview-rate-limits"') :])
+    limits = page_text(html[html.index('data-testid="overview-rate-limits"') :])
 
     # Business: Light and Medium have no daily cap; Heavy and Resource-intensive share one.
     assert "Light and Medium requests have no daily cap on the Business+ plan" in limits
@@ -248,13 +244,13 @@ def test_rate_limits_show_todays_headroom_and_no_invented_caps(site: Site) -> No
 def test_a_429_shows_as_slowed(site: Site) -> None:
     limiter = RateLimiter(redis_client())
     limiter.penalize(account_id=site.account.zoom_id, plan="business", label="Light", retry_after=30)
-    limits = _text(site.page().split('data-testid="overview-rate-limits"')[1])
+    limits = page_text(site.page().split('data-testid="overview-rate-limits"')[1])
     assert "Paused after a 429" in limits
 
 
 def test_free_plan_counts_every_label_against_a_daily_cap(site: Site) -> None:
     ZoomAccount.objects.filter(pk=site.account.pk).update(plan="free")
-    limits = _text(site.page().split('data-testid="overview-rate-limits"')[1])
+    limits = page_text(site.page().split('data-testid="overview-rate-limits"')[1])
     assert "no daily cap" not in limits
     for label in ("Light", "Medium", "Heavy", "Resource-intensive"):
         cap = RateLimiter(redis_client()).budget(plan="free", label=label).daily
